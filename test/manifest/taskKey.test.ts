@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { VideoInput } from '../../src/core/types.js';
+import { canonicalJson, taskKey } from '../../src/manifest/index.js';
+import { parseText } from './helpers.js';
+
+const base: VideoInput = {
+  mode: 'image-to-video',
+  prompt: 'a lighthouse at dusk',
+  duration: 5,
+  image_urls: ['https://picsum.photos/id/1/640/360', 'https://picsum.photos/id/2/640/360'],
+  negative_prompt: 'blur',
+  cfg_scale: 0.5,
+};
+const key = (input: VideoInput = base, take = 1, model = 'kling-2-5-turbo-pro', provider: 'auto' | 'value' | 'official' = 'auto') =>
+  taskKey(model, provider, input, take);
+
+test('taskKey is 24 lowercase hex digits and deterministic', () => {
+  assert.match(key(), /^[0-9a-f]{24}$/);
+  assert.equal(key(), key(structuredClone(base)));
+});
+
+test('taskKey ignores key order, at every depth', () => {
+  const reordered = { cfg_scale: 0.5, negative_prompt: 'blur', image_urls: base.image_urls, duration: 5, prompt: 'a lighthouse at dusk', mode: 'image-to-video' } as VideoInput;
+  assert.equal(key(reordered), key());
+  assert.equal(canonicalJson({ b: { y: 1, x: [{ d: 1, c: 2 }] }, a: 0 }), '{"a":0,"b":{"x":[{"c":2,"d":1}],"y":1}}');
+});
+
+test('taskKey changes with take, model, provider and every input field', () => {
+  const k = key();
+  assert.notEqual(key(base, 2), k);
+  assert.notEqual(key(base, 1, 'kling-2-5-turbo-std'), k);
+  assert.notEqual(key(base, 1, undefined, 'official'), k);
+  const variants: Partial<VideoInput>[] = [
+    { mode: 'text-to-video' },
+    { prompt: 'a lighthouse at dusk ' }, // one trailing space is another video
+    { duration: 10 },
+    { aspect_ratio: '1:1' },
+    { image_urls: [...base.image_urls!].reverse() }, // start and end frame swapped
+    { image_urls: [base.image_urls![0]!] },
+    { negative_prompt: 'blur, jitter' },
+    { cfg_scale: 0.51 },
+  ];
+  const keys = variants.map((v) => key({ ...base, ...v }));
+  for (const other of keys) assert.notEqual(other, k);
+  assert.equal(new Set(keys).size, keys.length);
+});
+
+test('an absent field and an undefined one give the same key', () => {
+  const { cfg_scale: _drop, ...without } = base;
+  assert.equal(key({ ...without, cfg_scale: undefined } as VideoInput), key(without));
+});
+
+test('canonicalJson refuses values JSON cannot carry, rather than hashing them silently', () => {
+  assert.throws(() => canonicalJson({ a: Number.NaN }), /cannot hash/);
+  assert.throws(() => canonicalJson(() => 1), /cannot hash/);
+});
+
+test('the same task gives the same key from YAML and CSV, whatever the file or field order', () => {
+  const yaml = parseText('a.yaml', 'tasks:\n  - cfg_scale: 0.5\n    duration: 10\n    prompt: "a cat, sleeping"\n');
+  const yamlExplicit = parseText(
+    'other-name.yml',
+    'provider: auto\nmodel: kling-2-5-turbo-pro\ntasks:\n  - {aspect_ratio: "16:9", mode: text-to-video, prompt: "a cat, sleeping", duration: 10, cfg_scale: 0.5}\n',
+  );
+  const csv = parseText('b.csv', 'duration,prompt,cfg_scale\n10,"a cat, sleeping",0.5\n');
+  assert.equal(yaml.tasks[0]!.key, yamlExplicit.tasks[0]!.key);
+  assert.equal(yaml.tasks[0]!.key, csv.tasks[0]!.key);
+  assert.notEqual(yaml.hash, csv.hash);
+});
