@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ERROR_CODES, ManifestError, VidbatchError } from '../core/errors.js';
+import { EXIT, type ExitCode } from '../core/exitCodes.js';
+import { redact } from '../core/redact.js';
+import { runCommand } from './commands/run.js';
+import { simCommand } from './commands/sim.js';
+import { statusCommand } from './commands/status.js';
+
+const CODE_EXIT: Partial<Record<string, ExitCode>> = {
+  [ERROR_CODES.USAGE]: EXIT.USAGE,
+  [ERROR_CODES.MANIFEST_INVALID]: EXIT.MANIFEST,
+  [ERROR_CODES.RUN_LOCKED]: EXIT.LOCKED,
+  [ERROR_CODES.AUTH]: EXIT.AUTH,
+  [ERROR_CODES.CREDITS]: EXIT.CREDITS,
+};
+
+export function buildProgram(setExit: (code: ExitCode) => void): Command {
+  const program = new Command('vidbatch')
+    .description('turn CSV/YAML prompt sheets into archived, verified videos through the apixo API')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const cmd of [runCommand(setExit), statusCommand(), simCommand()]) {
+    program.addCommand(cmd.exitOverride().showHelpAfterError());
+  }
+  return program;
+}
+
+/** The only place that turns errors into exit codes and messages. */
+export async function main(argv: readonly string[]): Promise<ExitCode> {
+  let code: ExitCode = EXIT.OK;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv as string[]);
+    return code;
+  } catch (err) {
+    const secret = process.env.APIXO_API_KEY;
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (err instanceof ManifestError) {
+      process.stderr.write(err.message + '\n');
+      return EXIT.MANIFEST;
+    }
+    if (err instanceof VidbatchError) {
+      process.stderr.write(redact(`vidbatch: ${err.message}`, [secret]) + '\n');
+      return CODE_EXIT[err.code] ?? EXIT.INTERNAL;
+    }
+    process.stderr.write(redact(`vidbatch: unexpected error: ${(err as Error)?.stack ?? String(err)}`, [secret]) + '\n');
+    return EXIT.INTERNAL;
+  }
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await main(process.argv);
+  // Let stdout drain, then leave with the code even if a handle (a pool socket) lingers.
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 200).unref();
+}
