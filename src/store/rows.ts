@@ -1,20 +1,13 @@
-import type { Provider, TaskSource, VideoInput } from '../core/types.js';
+import type { Provider, TaskSpec, VideoInput } from '../core/types.js';
 import type { TaskState } from '../core/lifecycle.js';
 
 /** Why a task ended in `failed`. */
 export type FailReason = 'provider' | 'rejected' | 'expired' | 'download';
 
-/** A task as the store holds it; JSON columns already parsed. */
-export interface TaskRow {
+/** A task as the store holds it (its spec plus its progress); JSON columns already parsed. */
+export interface TaskRow extends TaskSpec {
   run: string;
-  key: string;
   seq: number;
-  model: string;
-  provider: Provider;
-  input: VideoInput;
-  take: number;
-  source: TaskSource;
-  labels: Record<string, string>;
   state: TaskState;
   taskId: string | null;
   /** How many POSTs were ever started for this task (the never-pay-twice audit). */
