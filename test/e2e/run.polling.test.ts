@@ -9,10 +9,14 @@ import type { RunEvent } from '../../src/run/events.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runOptions, simulator, submissionsPerInput, writeManifest } from '../helpers/fixtures.js';
 
-test('a manifest becomes verified MP4s with sidecars and results.jsonl, polling', async (t) => {
+test('a manifest of both modes becomes verified MP4s with sidecars and results.jsonl', async (t) => {
   const dir = tempDir(t);
   const sim = await simulator(t);
-  const manifest = writeManifest(dir, 6);
+  const manifest = writeManifest(dir, 5, [
+    '  - prompt: "smooth transition from the first frame to the last"',
+    '    image_urls: ["https://example.com/head.jpg", "https://example.com/tail.jpg"]',
+    '    cfg_scale: 0.4',
+  ]);
   const events: RunEvent[] = [];
   const result = await run(runOptions(sim, dir, manifest, events));
 
@@ -22,6 +26,7 @@ test('a manifest becomes verified MP4s with sidecars and results.jsonl, polling'
   assert.equal(mp4s.length, 6);
   assert.equal(readdirSync(result.dir).filter((f) => f.endsWith('.part')).length, 0);
 
+  const modes: string[] = [];
   for (const f of mp4s) {
     const sidecar = JSON.parse(readFileSync(join(result.dir, f.replace(/\.mp4$/, '.json')), 'utf8'));
     const bytes = readFileSync(join(result.dir, f));
@@ -32,12 +37,15 @@ test('a manifest becomes verified MP4s with sidecars and results.jsonl, polling'
     assert.equal(sidecar.provider, 'auto');
     assert.match(sidecar.sourceUrl, new RegExp(`^${sim.url}/`));
     for (const field of ['createTime', 'completeTime', 'costTime']) assert.equal(typeof sidecar[field], 'number', field);
-    assert.equal(sidecar.input.mode, 'text-to-video');
+    modes.push(sidecar.input.mode);
     const media = await verifyMp4File(join(result.dir, f));
     assert.equal(media.durationSec, sidecar.input.duration, 'the video lasts what was asked for');
     assert.equal(sidecar.media.durationSec, media.durationSec);
   }
+  assert.deepEqual(modes.sort(), ['image-to-video', ...Array(5).fill('text-to-video')]);
   const lines = readFileSync(result.results, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const i2v = lines.find((l) => l.input.mode === 'image-to-video');
+  assert.deepEqual(i2v.input, { mode: 'image-to-video', prompt: 'smooth transition from the first frame to the last', duration: 5, image_urls: ['https://example.com/head.jpg', 'https://example.com/tail.jpg'], cfg_scale: 0.4 });
   assert.equal(lines.length, 6);
   assert.deepEqual(new Set(lines.map((l) => l.file)), new Set(mp4s));
   assert.deepEqual(submissionsPerInput(sim), [1, 1, 1, 1, 1, 1]);
