@@ -1,4 +1,5 @@
-import { ApiError, ERROR_CODES } from '../core/errors.js';
+import { ApiError, DownloadError, ERROR_CODES } from '../core/errors.js';
+import { ResultDownloadError } from '../fetch/download.js';
 
 /**
  * What a failed POST means for the task, decided only from the error's code and fields.
@@ -59,4 +60,39 @@ export function decideSubmit(err: unknown, attempt: number, policy: BackoffPolic
     default:
       return { action: 'in_doubt', reason: why };
   }
+}
+
+/**
+ * What a failed result download means for the task.
+ * - 403/404/410 (or a URL past its expiry, decided by the caller): the URL is gone. The
+ *   provider may hand out a fresh one, so the status is re-read once; after that, the
+ *   task fails with reason `expired`.
+ * - a refused connection or an unknown host: the URL leads nowhere — perhaps a result host
+ *   that moved (a restarted simulator listens elsewhere) — so the status is re-read once
+ *   too; after that it is an ordinary outage, retried.
+ * - anything else (5xx, 429, a cut, a broken file, a full disk): retried with backoff and
+ *   jitter, never sooner than the server's Retry-After; the caller caps the attempts.
+ */
+export type DownloadDecision =
+  | { action: 'retry'; delayMs: number; reason: string }
+  | { action: 'refresh'; reason: string }
+  | { action: 'expired'; reason: string }
+  | { action: 'abort' };
+
+/** Statuses with which a result host says the URL no longer leads to the file. */
+export const GONE_STATUSES: ReadonlySet<number> = new Set([403, 404, 410]);
+/** Network errors that say the URL's host cannot be reached at all. */
+export const UNREACHABLE_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export function decideDownload(err: unknown, ctx: { attempt: number; refreshed: boolean }, policy: BackoffPolicy = DEFAULT_BACKOFF): DownloadDecision {
+  if ((err as Error | null)?.name === 'AbortError') return { action: 'abort' };
+  const reason = err instanceof Error ? err.message : String(err);
+  if (err instanceof DownloadError && GONE_STATUSES.has(err.status)) {
+    return ctx.refreshed ? { action: 'expired', reason } : { action: 'refresh', reason };
+  }
+  const result = err instanceof ResultDownloadError ? err : undefined;
+  if (!ctx.refreshed && result?.networkCode !== undefined && UNREACHABLE_CODES.has(result.networkCode)) {
+    return { action: 'refresh', reason };
+  }
+  return { action: 'retry', delayMs: backoffDelay(ctx.attempt, policy, result?.retryAfterMs), reason };
 }

@@ -21,7 +21,8 @@ import { statusData, TaskTable } from './tasks.js';
 
 export { resolveOptions, DEFAULT_RESULT_TTL_MS } from './options.js';
 export type { SimulatorOptions, FaultOptions, ResolvedSimulatorOptions } from './options.js';
-export type { SimulatorStats } from './server.js';
+export type { SimulatorStats, FaultCounters } from './server.js';
+export { DEFAULT_ID_SECRET, mintTaskId, readTaskId } from './taskId.js';
 export { SUPPORTED_MODELS, MAX_BODY_BYTES } from './server.js';
 export { FAIL_REASONS, VIOLATION_MARKER, plannedFailure } from './failures.js';
 export { canonicalJson, validateGenerateRequest } from './validate.js';
@@ -52,7 +53,7 @@ function originOf(address: AddressInfo): string {
 export async function startSimulator(options?: SimulatorOptions): Promise<Simulator> {
   const opts = resolveOptions(options);
   const counters: CallbackCounters = { attempts: 0, delivered: 0, gaveUp: 0 };
-  const tasks = new TaskTable({ seed: opts.seed, timeScale: opts.timeScale });
+  const tasks = new TaskTable({ seed: opts.seed, timeScale: opts.timeScale, idSecret: opts.idSecret });
   // Assigned before the first request can arrive: the server is not listening yet.
   let baseUrl = '';
   const callbacks = new CallbackDispatcher({
@@ -75,10 +76,20 @@ export async function startSimulator(options?: SimulatorOptions): Promise<Simula
     window: new RollingWindow(opts.requestsPerMinute),
     active: new ActiveTasks(),
     creditsLeft: opts.credits,
-    faultRandom: mulberry32(deriveSeed(opts.seed, 1)),
+    faultRandom: {
+      post: mulberry32(deriveSeed(opts.seed, 1)),
+      slow: mulberry32(deriveSeed(opts.seed, 2)),
+      truncate: mulberry32(deriveSeed(opts.seed, 3)),
+      expiredUrl: mulberry32(deriveSeed(opts.seed, 4)),
+    },
+    urlDrawn: new Set(),
     callbacks,
     files: new ResultFiles(),
-    stats: { requests: 0, submits: 0, statusPolls: 0, rateLimited: 0, created: 0, downloads: 0, submissionsByInput: new Map() },
+    stats: {
+      requests: 0, submits: 0, statusPolls: 0, rateLimited: 0, created: 0, downloads: 0,
+      submissionsByInput: new Map(), ambiguousByInput: new Map(),
+      faults: { failBeforeCreate: 0, failAfterCreate: 0, resetAfterCreate: 0, slowResponse: 0, truncateDownload: 0, expiredUrl: 0 },
+    },
   };
 
   const server = createServer({ keepAliveTimeout: 5_000 }, createHandler(ctx));
@@ -101,6 +112,8 @@ export async function startSimulator(options?: SimulatorOptions): Promise<Simula
       callbackAttempts: counters.attempts,
       callbacksFailed: counters.gaveUp,
       submissionsByInput: new Map(ctx.stats.submissionsByInput),
+      ambiguousByInput: new Map(ctx.stats.ambiguousByInput),
+      faults: { ...ctx.stats.faults },
     }),
     close: () => {
       closing ??= (async () => {

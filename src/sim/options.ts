@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
+import { DEFAULT_ID_SECRET } from './taskId.js';
 
 /** Faults injected into POST /api/v1/generateTask, each drawn from a seeded stream. */
 export interface FaultOptions {
@@ -25,6 +26,29 @@ export interface FaultOptions {
    * @default 0
    */
   resetAfterCreate?: number;
+  /**
+   * Probability (0–1) that an API answer (either endpoint) is held back `slowResponseMs`.
+   * A POST is held after the task is created, so a client that gives up waiting has a
+   * task it never saw: the case its timeout must treat as in doubt.
+   * @default 0
+   */
+  slowResponse?: number;
+  /** How long a slow answer is held, in real ms (not scaled by timeScale). @default 2000 */
+  slowResponseMs?: number;
+  /**
+   * Probability (0–1) that a result download (200 or 206) is cut off: the headers announce
+   * the whole length, a random part of the body is sent, then the connection is dropped.
+   * Each request is drawn afresh, so a client resuming with Range gets there.
+   * @default 0
+   */
+  truncateDownload?: number;
+  /**
+   * Probability (0–1) that a task's first successful status answer hands out a result URL
+   * that has already expired (it answers 410). Drawn once per task: the next status answer
+   * has a fresh, working URL — as a provider re-signing its URLs would.
+   * @default 0
+   */
+  expiredUrl?: number;
 }
 
 export interface SimulatorOptions {
@@ -46,6 +70,17 @@ export interface SimulatorOptions {
   concurrentTasks?: number;
   /** Number of tasks that can be created, for the whole simulator. When absent, unlimited. */
   credits?: number;
+  /**
+   * HTTP status (and envelope code) of `Insufficient credits`: 400 as documented, or 402
+   * as another apixo page and many gateways answer.
+   * @default 400
+   */
+  creditsStatus?: 400 | 402;
+  /**
+   * Seals task ids (see taskId.ts). Simulators sharing it answer for each other's tasks, so
+   * a restarted simulator still knows every task of a rehearsal. @default a built-in constant
+   */
+  idSecret?: string;
   /** How long a result URL works after completeTime, in ms. @default 15 days */
   resultTtlMs?: number;
   /** Seed for generation times and faults. When absent, a random seed. */
@@ -61,6 +96,10 @@ export interface ResolvedFaults {
   failBeforeCreate: number;
   failAfterCreate: number;
   resetAfterCreate: number;
+  slowResponse: number;
+  slowResponseMs: number;
+  truncateDownload: number;
+  expiredUrl: number;
 }
 
 export interface ResolvedSimulatorOptions {
@@ -72,6 +111,8 @@ export interface ResolvedSimulatorOptions {
   requestsPerMinute: number;
   concurrentTasks: number;
   credits: number | undefined;
+  creditsStatus: 400 | 402;
+  idSecret: string;
   resultTtlMs: number;
   seed: number;
   callbackTimeoutMs: number;
@@ -107,6 +148,12 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedSimulatorOp
   }
   const f = opts.faults ?? {};
   const big = Number.MAX_SAFE_INTEGER;
+  if (opts.creditsStatus !== undefined && opts.creditsStatus !== 400 && opts.creditsStatus !== 402) {
+    throw new UsageError(`Expected \`creditsStatus\` to be 400 or 402, got ${describe(opts.creditsStatus)}`);
+  }
+  if (opts.idSecret !== undefined && (typeof opts.idSecret !== 'string' || opts.idSecret === '')) {
+    throw new UsageError(`Expected \`idSecret\` to be a non-empty string, got ${describe(opts.idSecret)}`);
+  }
   return {
     host,
     port: number('port', opts.port, 0, 65535, true, 0),
@@ -115,6 +162,8 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedSimulatorOp
     requestsPerMinute: number('requestsPerMinute', opts.requestsPerMinute, 1, big, true, 10_000),
     concurrentTasks: number('concurrentTasks', opts.concurrentTasks, 1, big, true, 1_000),
     credits: opts.credits === undefined ? undefined : number('credits', opts.credits, 0, big, true, 0),
+    creditsStatus: opts.creditsStatus ?? 400,
+    idSecret: opts.idSecret ?? DEFAULT_ID_SECRET,
     resultTtlMs: number('resultTtlMs', opts.resultTtlMs, 0, big, false, DEFAULT_RESULT_TTL_MS),
     seed: opts.seed === undefined ? randomInt(0, 2 ** 32 - 1) : number('seed', opts.seed, -(2 ** 31), 2 ** 32 - 1, true, 0),
     callbackTimeoutMs: number('callbackTimeoutMs', opts.callbackTimeoutMs, 1, 2 ** 31 - 1, false, 30_000),
@@ -123,6 +172,10 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedSimulatorOp
       failBeforeCreate: number('faults.failBeforeCreate', f.failBeforeCreate, 0, 1, false, 0),
       failAfterCreate: number('faults.failAfterCreate', f.failAfterCreate, 0, 1, false, 0),
       resetAfterCreate: number('faults.resetAfterCreate', f.resetAfterCreate, 0, 1, false, 0),
+      slowResponse: number('faults.slowResponse', f.slowResponse, 0, 1, false, 0),
+      slowResponseMs: number('faults.slowResponseMs', f.slowResponseMs, 0, 2 ** 31 - 1, false, 2000),
+      truncateDownload: number('faults.truncateDownload', f.truncateDownload, 0, 1, false, 0),
+      expiredUrl: number('faults.expiredUrl', f.expiredUrl, 0, 1, false, 0),
     },
   };
 }

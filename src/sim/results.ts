@@ -3,7 +3,8 @@
  * another host (r2.apixo.ai), so they need no API key, do not count toward the rate
  * limit, and answer in plain text rather than the API's JSON envelope:
  * 404 for an unknown, unfinished or failed task, 410 once `resultTtlMs` has passed since
- * completeTime, 416 for an unsatisfiable Range.
+ * completeTime or once the URL's own `expires` has passed (the expiredUrl fault), 416 for an
+ * unsatisfiable Range.
  *
  * The bytes are rebuilt on each request from the synthesizer's per-(duration, aspect,
  * hue) cache plus a trailer naming the task, so 100k tasks cost no memory; a small LRU
@@ -73,6 +74,13 @@ function plain(res: ServerResponse, status: number, text: string, extra: Record<
   res.end(text);
 }
 
+export interface ServeFaults {
+  /** The `expires` of the URL that was asked for (ms), when it carries one. */
+  urlExpiresAt?: number;
+  /** Bytes of a body of this length to send before dropping the connection; undefined: all of it. */
+  truncate?: (length: number) => number | undefined;
+}
+
 /** Answers a result request; returns true when file bytes were served (200/206). */
 export function serveResult(
   req: IncomingMessage,
@@ -81,6 +89,7 @@ export function serveResult(
   now: number,
   ttlMs: number,
   files: ResultFiles,
+  faults: ServeFaults = {},
 ): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     plain(res, 405, 'Method Not Allowed\n', { allow: 'GET, HEAD' });
@@ -90,7 +99,7 @@ export function serveResult(
     plain(res, 404, 'Not Found\n');
     return false;
   }
-  if (now >= task.completeTime + ttlMs) {
+  if (now >= task.completeTime + ttlMs || (faults.urlExpiresAt !== undefined && now >= faults.urlExpiresAt)) {
     plain(res, 410, 'Gone: this result URL has expired\n');
     return false;
   }
@@ -119,6 +128,12 @@ export function serveResult(
   }
   headers['content-length'] = slice.length;
   res.writeHead(status, headers);
+  const cut = req.method === 'HEAD' ? undefined : faults.truncate?.(slice.length);
+  if (cut !== undefined) {
+    // The headers promised the whole length: the client sees the connection end early.
+    res.write(slice.subarray(0, cut), () => res.destroy());
+    return true;
+  }
   res.end(req.method === 'HEAD' ? undefined : slice);
   return true;
 }

@@ -9,7 +9,7 @@
  * A generateTask request passes these checks in order; the first that fails answers:
  *   405 wrong method → 401 key → 429 request window → 400 model → 400 body/JSON/fields →
  *   500 injected fault → 429 concurrent tasks → 400 Insufficient credits → task created
- *   → (injected 502 or socket reset) → 200 {taskId}.
+ *   → (injected delay) → (injected 502 or socket reset) → 200 {taskId}.
  * Nothing is created before the last step, so a 401, 429 or 400 never costs a task.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,7 +19,7 @@ import { retryAfterSeconds, type ActiveTasks, type RollingWindow } from './limit
 import type { ResolvedSimulatorOptions } from './options.js';
 import type { Random } from './prng.js';
 import { serveResult, type ResultFiles } from './results.js';
-import { statusData, type TaskTable } from './tasks.js';
+import { stateAt, statusData, type SimTask, type TaskTable } from './tasks.js';
 import { canonicalJson, validateGenerateRequest } from './validate.js';
 
 export const SUPPORTED_MODELS: readonly string[] = [DEFAULT_MODEL];
@@ -47,6 +47,31 @@ export interface SimulatorStats {
   callbacksFailed: number;
   /** Canonical JSON of the `input` object as sent (sorted keys) -> tasks created for it. */
   submissionsByInput: Map<string, number>;
+  /**
+   * Canonical JSON of the `input` -> POSTs that created a task but whose answer was lost
+   * (injected 502 or reset): the only POSTs a client may rightly leave in doubt.
+   */
+  ambiguousByInput: Map<string, number>;
+  /** How often each injected fault fired. */
+  faults: FaultCounters;
+}
+
+export interface FaultCounters {
+  failBeforeCreate: number;
+  failAfterCreate: number;
+  resetAfterCreate: number;
+  slowResponse: number;
+  truncateDownload: number;
+  expiredUrl: number;
+}
+
+/** One seeded stream per fault, so enabling one never shifts the draws of another. */
+export interface FaultStreams {
+  /** The POST faults (before/after create, reset), in that order of draws. */
+  post: Random;
+  slow: Random;
+  truncate: Random;
+  expiredUrl: Random;
 }
 
 /** Everything a request may read or change. */
@@ -59,7 +84,9 @@ export interface SimContext {
   readonly active: ActiveTasks;
   /** undefined: unlimited. */
   creditsLeft: number | undefined;
-  readonly faultRandom: Random;
+  readonly faultRandom: FaultStreams;
+  /** Tasks whose expiredUrl draw is done: each task gets at most one stale URL. */
+  readonly urlDrawn: Set<string>;
   readonly callbacks: CallbackDispatcher;
   readonly files: ResultFiles;
   readonly stats: Omit<SimulatorStats, 'callbacksSent' | 'callbackAttempts' | 'callbacksFailed'>;
@@ -118,6 +145,18 @@ function readBody(req: IncomingMessage): Promise<Body> {
   });
 }
 
+/** The slowResponse fault: resolves at once, or after slowResponseMs. */
+function maybeSlow(ctx: SimContext): Promise<void> | undefined {
+  const { slowResponse, slowResponseMs } = ctx.opts.faults;
+  if (!(slowResponse > 0 && ctx.faultRandom.slow() < slowResponse)) return undefined;
+  ctx.stats.faults.slowResponse++;
+  return new Promise((resolve) => setTimeout(resolve, slowResponseMs).unref());
+}
+
+function countInput(map: Map<string, number>, input: string): void {
+  map.set(input, (map.get(input) ?? 0) + 1);
+}
+
 function unsupportedModel(model: string): string {
   return `Unsupported model '${model}'; supported models are: ${SUPPORTED_MODELS.join(', ')}`;
 }
@@ -137,42 +176,65 @@ async function generateTask(ctx: SimContext, req: IncomingMessage, res: ServerRe
   if (!v.ok) return sendError(res, 400, v.message);
 
   const { faults, concurrentTasks } = ctx.opts;
-  if (faults.failBeforeCreate > 0 && ctx.faultRandom() < faults.failBeforeCreate) {
+  if (faults.failBeforeCreate > 0 && ctx.faultRandom.post() < faults.failBeforeCreate) {
+    ctx.stats.faults.failBeforeCreate++;
     return sendError(res, 500, 'Internal server error');
   }
   const now = Date.now();
   if (ctx.active.count(key, now) >= concurrentTasks) return rateLimited(ctx, res, 1000, 'concurrency');
-  if (ctx.creditsLeft !== undefined && ctx.creditsLeft <= 0) return sendError(res, 400, 'Insufficient credits');
+  if (ctx.creditsLeft !== undefined && ctx.creditsLeft <= 0) return sendError(res, ctx.opts.creditsStatus, 'Insufficient credits');
 
   const task = ctx.tasks.create(key, v.request, now);
   ctx.active.add(key, task.completeTime);
   if (ctx.creditsLeft !== undefined) ctx.creditsLeft--;
   ctx.stats.created++;
   const inputKey = canonicalJson((parsed as { input: unknown }).input);
-  ctx.stats.submissionsByInput.set(inputKey, (ctx.stats.submissionsByInput.get(inputKey) ?? 0) + 1);
+  countInput(ctx.stats.submissionsByInput, inputKey);
   if (task.callbackUrl) ctx.callbacks.schedule(task.callbackUrl, task.taskId, task.completeTime);
 
-  if (faults.failAfterCreate > 0 && ctx.faultRandom() < faults.failAfterCreate) {
+  await maybeSlow(ctx);
+  if (faults.failAfterCreate > 0 && ctx.faultRandom.post() < faults.failAfterCreate) {
+    ctx.stats.faults.failAfterCreate++;
+    countInput(ctx.stats.ambiguousByInput, inputKey);
     const text = 'Bad Gateway\n';
     res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
     return;
   }
-  if (faults.resetAfterCreate > 0 && ctx.faultRandom() < faults.resetAfterCreate) {
+  if (faults.resetAfterCreate > 0 && ctx.faultRandom.post() < faults.resetAfterCreate) {
+    ctx.stats.faults.resetAfterCreate++;
+    countInput(ctx.stats.ambiguousByInput, inputKey);
     req.socket.destroy();
+    return;
+  }
+  if (req.socket.destroyed) {
+    // The client gave up while the answer was held (slowResponse): it never sees the taskId.
+    countInput(ctx.stats.ambiguousByInput, inputKey);
     return;
   }
   sendJson(res, 200, { code: 200, message: 'success', data: { taskId: task.taskId } });
 }
 
-function statusTask(ctx: SimContext, res: ServerResponse, key: string, model: string, query: string): void {
+async function statusTask(ctx: SimContext, res: ServerResponse, key: string, model: string, query: string): Promise<void> {
+  await maybeSlow(ctx);
   if (!SUPPORTED_MODELS.includes(model)) return sendError(res, 400, unsupportedModel(model));
   const taskId = new URLSearchParams(query).get('taskId');
   if (!taskId) return sendError(res, 400, 'Missing required query parameter taskId');
   const task = ctx.tasks.get(taskId);
   // Another key's task is as invisible as one that never existed.
-  if (!task || task.apiKey !== key) return sendError(res, 404, 'Task not found');
-  sendJson(res, 200, { code: 200, message: 'success', data: statusData(task, Date.now(), ctx.baseUrl) });
+  if (!task || task.keyTag !== ctx.tasks.keyTag(key)) return sendError(res, 404, 'Task not found');
+  const now = Date.now();
+  sendJson(res, 200, { code: 200, message: 'success', data: statusData(task, now, ctx.baseUrl, staleUrl(ctx, task, now)) });
+}
+
+/** The expiredUrl fault: drawn once per task, at its first successful status answer. */
+function staleUrl(ctx: SimContext, task: SimTask, now: number): boolean {
+  const p = ctx.opts.faults.expiredUrl;
+  if (!(p > 0) || stateAt(task, now) !== 'success' || ctx.urlDrawn.has(task.taskId)) return false;
+  ctx.urlDrawn.add(task.taskId);
+  if (ctx.faultRandom.expiredUrl() >= p) return false;
+  ctx.stats.faults.expiredUrl++;
+  return true;
 }
 
 function decode(segment: string): string {
@@ -195,7 +257,12 @@ async function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
   const result = RESULT_ROUTE.exec(path);
   if (result) {
     const task = ctx.tasks.get(decode(result[1] ?? ''));
-    if (serveResult(req, res, task, Date.now(), ctx.opts.resultTtlMs, ctx.files)) ctx.stats.downloads++;
+    const expires = Number(new URLSearchParams(query).get('expires') ?? NaN);
+    const served = serveResult(req, res, task, Date.now(), ctx.opts.resultTtlMs, ctx.files, {
+      urlExpiresAt: Number.isFinite(expires) ? expires : undefined,
+      truncate: (length) => truncation(ctx, length),
+    });
+    if (served) ctx.stats.downloads++;
     return;
   }
 
@@ -216,6 +283,14 @@ async function route(ctx: SimContext, req: IncomingMessage, res: ServerResponse)
 
   if (endpoint === 'generateTask') return generateTask(ctx, req, res, key, model);
   return statusTask(ctx, res, key, model, query);
+}
+
+/** The truncateDownload fault: how many bytes of this body to send before dropping the connection. */
+function truncation(ctx: SimContext, length: number): number | undefined {
+  const p = ctx.opts.faults.truncateDownload;
+  if (!(p > 0) || length < 2 || ctx.faultRandom.truncate() >= p) return undefined;
+  ctx.stats.faults.truncateDownload++;
+  return Math.floor(length * (0.05 + 0.9 * ctx.faultRandom.truncate()));
 }
 
 export function createHandler(ctx: SimContext): (req: IncomingMessage, res: ServerResponse) => void {

@@ -9,11 +9,15 @@
  *
  * Generation time is uniform in 30–45 s for a 5 s video and 45–60 s for a 10 s video,
  * multiplied by `timeScale`, drawn from a seeded PRNG in order of creation.
+ *
+ * Those instants, the video's shape and its planned failure are sealed into the taskId
+ * (taskId.ts), so a task this table never saw — created before a restart — is rebuilt
+ * from its id alone. Only its callback is lost with the old process.
  */
-import { randomBytes } from 'node:crypto';
 import type { AspectRatio, Duration, ProviderState } from '../core/types.js';
 import { plannedFailure, type FailReason } from './failures.js';
 import { mulberry32, type Random } from './prng.js';
+import { keyTagOf, mintTaskId, readTaskId } from './taskId.js';
 import type { ResolvedRequest } from './validate.js';
 
 export const GENERATION_MS: Readonly<Record<Duration, readonly [min: number, max: number]>> = {
@@ -24,8 +28,8 @@ export const PENDING_FRACTION = 0.1;
 
 export interface SimTask {
   readonly taskId: string;
-  /** The key that created it; other keys get 404 for it. */
-  readonly apiKey: string;
+  /** A tag of the key that created it (see `TaskTable.keyTag`); other keys get 404 for it. */
+  readonly keyTag: string;
   readonly createTime: number;
   readonly pendingUntil: number;
   readonly completeTime: number;
@@ -47,10 +51,6 @@ export interface StatusData {
   costTime?: number;
 }
 
-export function newTaskId(): string {
-  return 'task_' + randomBytes(8).toString('hex');
-}
-
 export function stateAt(task: SimTask, now: number): ProviderState {
   if (now >= task.completeTime) return task.failure ? 'failed' : 'success';
   return now < task.pendingUntil ? 'pending' : 'processing';
@@ -60,15 +60,19 @@ export function resultPath(taskId: string): string {
   return `/results/${taskId}.mp4`;
 }
 
-/** `resultBase` is the simulator's own origin: it also serves the result files. */
-export function statusData(task: SimTask, now: number, resultBase: string): StatusData {
+/**
+ * `resultBase` is the simulator's own origin: it also serves the result files. A `stale`
+ * answer hands out a result URL that has already expired (the expiredUrl fault).
+ */
+export function statusData(task: SimTask, now: number, resultBase: string, stale = false): StatusData {
   const state = stateAt(task, now);
   if (state === 'pending' || state === 'processing') return { taskId: task.taskId, state, createTime: task.createTime };
+  const url = resultBase + resultPath(task.taskId) + (stale ? `?expires=${task.completeTime}` : '');
   // Spread in this order so the JSON reads like the documented examples.
   return {
     taskId: task.taskId,
     state,
-    ...(state === 'success' ? { resultJson: JSON.stringify({ resultUrls: [resultBase + resultPath(task.taskId)] }) } : {}),
+    ...(state === 'success' ? { resultJson: JSON.stringify({ resultUrls: [url] }) } : {}),
     ...(state === 'failed' && task.failure ? { failCode: task.failure.failCode, failMsg: task.failure.failMsg } : {}),
     createTime: task.createTime,
     completeTime: task.completeTime,
@@ -80,10 +84,17 @@ export class TaskTable {
   readonly #tasks = new Map<string, SimTask>();
   readonly #random: Random;
   readonly #timeScale: number;
+  readonly #secret: string;
 
-  constructor(opts: { seed: number; timeScale: number }) {
+  constructor(opts: { seed: number; timeScale: number; idSecret: string }) {
     this.#random = mulberry32(opts.seed);
     this.#timeScale = opts.timeScale;
+    this.#secret = opts.idSecret;
+  }
+
+  /** What a task remembers of the key that created it. */
+  keyTag(apiKey: string): string {
+    return keyTagOf(apiKey, this.#secret);
   }
 
   get size(): number {
@@ -98,24 +109,35 @@ export class TaskTable {
 
   create(apiKey: string, request: ResolvedRequest, now: number): SimTask {
     const gen = this.drawGenerationMs(request.input.duration);
-    let taskId = newTaskId();
-    while (this.#tasks.has(taskId)) taskId = newTaskId();
-    const task: SimTask = {
-      taskId,
-      apiKey,
+    const facts = {
+      keyTag: this.keyTag(apiKey),
       createTime: now,
-      pendingUntil: now + Math.round(gen * PENDING_FRACTION),
       completeTime: now + gen,
       durationSec: request.input.duration,
       aspectRatio: request.input.aspect_ratio,
       failure: plannedFailure(request.input),
+    };
+    let taskId = mintTaskId(facts, this.#secret);
+    while (this.#tasks.has(taskId)) taskId = mintTaskId(facts, this.#secret);
+    const task: SimTask = {
+      taskId,
+      ...facts,
+      pendingUntil: now + Math.round(gen * PENDING_FRACTION),
       callbackUrl: request.request_type === 'callback' ? request.callback_url : undefined,
     };
     this.#tasks.set(taskId, task);
     return task;
   }
 
+  /** A task created here, or one created by an earlier simulator with the same secret (rebuilt from its id). */
   get(taskId: string): SimTask | undefined {
-    return this.#tasks.get(taskId);
+    const known = this.#tasks.get(taskId);
+    if (known) return known;
+    const facts = readTaskId(taskId, this.#secret);
+    if (!facts) return undefined;
+    const gen = facts.completeTime - facts.createTime;
+    const task: SimTask = { taskId, ...facts, pendingUntil: facts.createTime + Math.round(gen * PENDING_FRACTION), callbackUrl: undefined };
+    this.#tasks.set(taskId, task);
+    return task;
   }
 }

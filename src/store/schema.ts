@@ -70,15 +70,22 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function migrate(db: Database.Database, file: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) {
-    throw new StoreError(
-      ERROR_CODES.STORE_SCHEMA,
-      `${file} has schema version ${current}, newer than this vidbatch understands (${SCHEMA_VERSION}); upgrade vidbatch`,
-    );
-  }
-  if (current === SCHEMA_VERSION) return;
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const refuseNewer = (current: number) => {
+    if (current > SCHEMA_VERSION) {
+      throw new StoreError(
+        ERROR_CODES.STORE_SCHEMA,
+        `${file} has schema version ${current}, newer than this vidbatch understands (${SCHEMA_VERSION}); upgrade vidbatch`,
+      );
+    }
+  };
+  refuseNewer(version());
+  if (version() === SCHEMA_VERSION) return;
+  // Read the version again under the write lock: two processes opening a new database at
+  // the same moment must not both create the tables.
   db.transaction(() => {
+    const current = version();
+    refuseNewer(current);
     for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();

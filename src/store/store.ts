@@ -42,6 +42,15 @@ export interface TransitionOptions {
 
 export type StateCounts = Record<TaskState, number>;
 
+/** A lock holder refreshes its `lock_at` this often while it runs. */
+export const LOCK_HEARTBEAT_MS = 20_000;
+/**
+ * A lock not refreshed for this long is taken over even if its pid looks alive: the pid may
+ * have been reused (containers restart with small pids) or the holder ran on another host
+ * (a database on a shared volume, a container with a new hostname) and died there.
+ */
+export const LOCK_STALE_MS = 3 * 60_000;
+
 export interface RunInfo {
   name: string;
   manifestFile: string;
@@ -64,6 +73,7 @@ export class Store {
   readonly #getTask: Database.Statement;
   readonly #byState: Database.Statement;
   readonly #counts: Database.Statement;
+  readonly #heartbeats = new Map<string, NodeJS.Timeout>();
 
   private constructor(file: string, db: Database.Database, now: () => number) {
     this.file = file;
@@ -80,17 +90,20 @@ export class Store {
   static open(file: string, options: { now?: () => number } = {}): Store {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const db = new Database(file);
+    // First, so that a second process opening the same file waits instead of failing.
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     // NORMAL is safe against a crashed process in WAL mode; the writes that guard
     // against paying twice switch to FULL for their commit (see `transition`).
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     migrate(db, file);
     return new Store(file, db, options.now ?? Date.now);
   }
 
   close(): void {
+    for (const timer of this.#heartbeats.values()) clearInterval(timer);
+    this.#heartbeats.clear();
     this.#db.close();
   }
 
@@ -138,19 +151,35 @@ export class Store {
         | { lock_pid: number | null; lock_host: string | null; lock_at: number | null }
         | undefined;
       if (!r) throw new StoreError(ERROR_CODES.USAGE, `run '${name}' does not exist in ${this.file}`);
-      if (r.lock_pid !== null && r.lock_pid !== pid && (r.lock_host !== host || processAlive(r.lock_pid))) {
+      const fresh = r.lock_at !== null && r.lock_at > this.#now() - LOCK_STALE_MS;
+      if (r.lock_pid !== null && r.lock_pid !== pid && fresh && (r.lock_host !== host || processAlive(r.lock_pid))) {
         const since = r.lock_at ? new Date(r.lock_at).toISOString() : 'an unknown time';
         throw new StoreError(
           ERROR_CODES.RUN_LOCKED,
           `run '${name}' is in use by process ${r.lock_pid} on ${r.lock_host ?? 'an unknown host'} since ${since}; ` +
-            `wait for it to finish or stop it (a lock left by a crashed process on this host is taken over automatically)`,
+            `wait for it to finish or stop it (a lock left by a crashed process on this host is taken over at once, ` +
+            `any other once it has not been refreshed for ${LOCK_STALE_MS / 60_000} minutes)`,
         );
       }
       this.#db.prepare('UPDATE runs SET lock_pid = ?, lock_host = ?, lock_at = ? WHERE name = ?').run(pid, host, this.#now(), name);
     }).immediate();
+    // The heartbeat that tells other hosts (and a reused pid) that the holder is alive.
+    clearInterval(this.#heartbeats.get(name));
+    const beat = this.#db.prepare('UPDATE runs SET lock_at = ? WHERE name = ? AND lock_pid = ? AND lock_host = ?');
+    const timer = setInterval(() => {
+      try {
+        beat.run(this.#now(), name, pid, host);
+      } catch {
+        // A busy database skips one beat; the next one comes long before the lock goes stale.
+      }
+    }, LOCK_HEARTBEAT_MS);
+    timer.unref();
+    this.#heartbeats.set(name, timer);
   }
 
   releaseRunLock(name: string, pid: number = process.pid): void {
+    clearInterval(this.#heartbeats.get(name));
+    this.#heartbeats.delete(name);
     this.#db.prepare('UPDATE runs SET lock_pid = NULL, lock_host = NULL, lock_at = NULL WHERE name = ? AND lock_pid = ?').run(name, pid);
   }
 
@@ -173,6 +202,53 @@ export class Store {
       }
       return { added, existing: specs.length - added };
     }).immediate();
+  }
+
+  /**
+   * Store planned tasks as a producer hands them over, all in one transaction: for
+   * manifests too large to hold in memory (a million-row sheet, see bench/plan.ts). If
+   * `produce` throws — the manifest stage throws its ManifestError once the whole sheet
+   * is read — nothing is stored. Tasks already in the run are left exactly as they are.
+   *
+   * Task keys are random, and inserting rows in random key order into the tasks table
+   * (keyed by run and key) costs three times what appending in key order costs. So the
+   * tasks are first appended to a temporary table, then moved over sorted by key, SQLite
+   * sorting on disk; `seq` still follows the producer's order.
+   */
+  addTaskStream(run: string, produce: (add: (spec: TaskSpec) => void) => void): { added: number; existing: number } {
+    const now = this.#now();
+    this.#db.exec(`CREATE TEMP TABLE IF NOT EXISTS plan_staging (
+      n INTEGER PRIMARY KEY, key TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, input_json TEXT NOT NULL,
+      take INTEGER NOT NULL, source_file TEXT NOT NULL, source_line INTEGER NOT NULL, labels_json TEXT NOT NULL)`);
+    const stage = this.#db.prepare(
+      'INSERT INTO temp.plan_staging (key, model, provider, input_json, take, source_file, source_line, labels_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    try {
+      return this.#db.transaction(() => {
+        this.#db.exec('DELETE FROM temp.plan_staging');
+        let seen = 0;
+        produce((s) => {
+          seen++;
+          stage.run(s.key, s.model, s.provider, JSON.stringify(s.input), s.take, s.source.file, s.source.line, JSON.stringify(s.labels));
+        });
+        this.#db.prepare('DELETE FROM temp.plan_staging WHERE key IN (SELECT key FROM tasks WHERE run = ?)').run(run);
+        const last = this.#db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks WHERE run = ?').get(run) as { seq: number };
+        // The sort: a helper thread sorts and merges while this one reads.
+        this.#db.pragma('threads = 2');
+        const added = this.#db
+          .prepare(
+            `INSERT INTO tasks (run, key, seq, model, provider, input_json, take, source_file, source_line, labels_json, state, updated_at)
+             SELECT ?, key, ? + ROW_NUMBER() OVER (ORDER BY n), model, provider, input_json, take, source_file, source_line, labels_json, 'planned', ?
+             FROM temp.plan_staging WHERE true ORDER BY key
+             ON CONFLICT (run, key) DO NOTHING`,
+          )
+          .run(run, last.seq, now).changes;
+        return { added, existing: seen - added };
+      }).immediate();
+    } finally {
+      this.#db.pragma('threads = 0');
+      this.#db.exec('DROP TABLE IF EXISTS temp.plan_staging');
+    }
   }
 
   getTask(run: string, key: string): TaskRow | undefined {
@@ -263,6 +339,17 @@ export class Store {
       this.transition(run, r.key, 'submitting', 'in_doubt', {}, { durable: true, detail: 'found in submitting at start-up: the POST may have created a task' });
     }
     return rows.length;
+  }
+
+  /**
+   * A succeeded task's result URLs, re-read from the provider (the old ones expired or
+   * lead nowhere). Not a transition: the task stays succeeded. False if it is no longer
+   * succeeded.
+   */
+  refreshResult(run: string, key: string, resultUrls: readonly string[], expiresAt: number): boolean {
+    return this.#db
+      .prepare("UPDATE tasks SET result_urls_json = ?, expires_at = ?, updated_at = ? WHERE run = ? AND key = ? AND state = 'succeeded'")
+      .run(JSON.stringify(resultUrls), expiresAt, this.#now(), run, key).changes === 1;
   }
 
   /** Tasks in `from` moved back to planned by an explicit user command; returns how many. */

@@ -16,7 +16,10 @@ test('defaults follow the documentation', () => {
   assert.equal(DEFAULT_RESULT_TTL_MS, 15 * 24 * 3600 * 1000);
   assert.equal(o.callbackTimeoutMs, 30_000);
   assert.equal(o.callbackRetries, 3);
-  assert.deepEqual(o.faults, { failBeforeCreate: 0, failAfterCreate: 0, resetAfterCreate: 0 });
+  assert.equal(o.creditsStatus, 400);
+  assert.deepEqual(o.faults, {
+    failBeforeCreate: 0, failAfterCreate: 0, resetAfterCreate: 0, slowResponse: 0, slowResponseMs: 2000, truncateDownload: 0, expiredUrl: 0,
+  });
 });
 
 test('invalid options are refused with a message naming the option', () => {
@@ -27,6 +30,9 @@ test('invalid options are refused with a message naming the option', () => {
     [{ port: 70000 }, /`port`/],
     [{ apiKeys: [] }, /`apiKeys`/],
     [{ faults: { failAfterCreate: 2 } }, /`faults.failAfterCreate`/],
+    [{ faults: { truncateDownload: -0.1 } }, /`faults.truncateDownload`/],
+    [{ creditsStatus: 403 }, /`creditsStatus`/],
+    [{ idSecret: '' }, /`idSecret`/],
   ];
   for (const [opts, message] of cases) {
     assert.throws(() => resolveOptions(opts), (e: unknown) => e instanceof UsageError && message.test(e.message));

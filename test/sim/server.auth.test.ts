@@ -37,7 +37,7 @@ test('without apiKeys any non-empty Bearer key is accepted', async (t) => {
   const s = await sim(t);
   const r = await call(s, 'POST', GENERATE, { key: 'anything', body: t2v() });
   assert.equal(r.status, 200);
-  assert.match(r.json.data.taskId, /^task_[0-9a-f]{16}$/);
+  assert.match(r.json.data.taskId, /^task_[0-9a-f]{58}$/);
   assert.deepEqual(Object.keys(r.json), ['code', 'message', 'data']);
   assert.equal(r.json.code, 200);
   assert.equal(r.json.message, 'success');

@@ -109,7 +109,7 @@ test('stats count requests per endpoint and inputs by canonical JSON', async (t)
 test('stateAt follows the clock: pending for 10%, then processing, then done', () => {
   const task: SimTask = {
     taskId: 'task_0000000000000001',
-    apiKey: 'k',
+    keyTag: '00000000',
     createTime: 1000,
     pendingUntil: 1100,
     completeTime: 2000,
