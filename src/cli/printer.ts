@@ -1,10 +1,17 @@
 import type { RunEvent } from '../run/events.js';
 
+export interface PrinterOptions {
+  /** Every transition and retry too. */
+  verbose?: boolean;
+  /** One line per archived video. @default true */
+  showArchived?: boolean;
+}
+
 /**
- * Human messages on stderr: one line per notable event. The run loop never prints; this
- * listener is the whole terminal UI for now.
+ * Human messages: one line per notable event (failures, in_doubt, stops, the start and
+ * the end). The run loop never prints; the progress displays in `ui/` wrap this.
  */
-export function createPrinter(write: (line: string) => void, options: { verbose?: boolean } = {}): (e: RunEvent) => void {
+export function createPrinter(write: (line: string) => void, options: PrinterOptions = {}): (e: RunEvent) => void {
   let lastRateLimit = 0;
   return (e) => {
     switch (e.type) {
@@ -20,6 +27,7 @@ export function createPrinter(write: (line: string) => void, options: { verbose?
         else if (options.verbose) write(`  ${e.key} ${e.from} → ${e.to}${e.taskId ? ` (${e.taskId})` : ''}`);
         return;
       case 'archived':
+        if (options.showArchived === false) return;
         write(`  archived ${e.file} (${(e.bytes / 1024).toFixed(0)} KiB)`);
         return;
       case 'rate-limited': {
@@ -36,6 +44,18 @@ export function createPrinter(write: (line: string) => void, options: { verbose?
         return;
       case 'stopping':
         write(`stopping (${e.reason}): ${e.message}`);
+        return;
+      // Throughput events (src/run): the stuck task and the receiver matter at a glance, the rest only with -v.
+      case 'stuck':
+        write(`  ${e.key} (${e.taskId}): still running ${Math.round(e.ageMs / 1000)} s after submit; no longer polled in this run, left submitted for the next`);
+        return;
+      case 'callback-listening':
+        write(`callbacks: listening on ${e.listen} for ${e.callbackUrl}`);
+        return;
+      case 'rate-changed':
+      case 'callback':
+      case 'callback-rejected':
+        if (options.verbose) write(`  ${e.type}: ${JSON.stringify(e)}`);
         return;
       case 'run-end': {
         const parts = Object.entries(e.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`);
