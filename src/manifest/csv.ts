@@ -1,40 +1,44 @@
 /**
- * CSV manifest → RawManifest. csv-parse decides what the values are; a small scanner
- * over the same bytes finds where each record and cell starts, because csv-parse only
- * reports where a record *ends* (info.lines / info.bytes) and nothing about cells.
- * The scanner follows csv-parse's default grammar (RFC 4180 quoting; CRLF, LF or CR
- * between records), and each record's cell count is cross-checked against csv-parse's.
+ * The CSV record layer. csv-parse decides what the values are; a small scanner over the
+ * same bytes finds where each record and cell starts, because csv-parse only reports
+ * where a record *ends* (info.lines / info.bytes) and nothing about cells. The scanner
+ * follows csv-parse's grammar for the options we pass (RFC 4180 quoting; CRLF, LF or CR
+ * between records; an optional delimiter and whole-line comments), and each record's
+ * cell count is cross-checked against csv-parse's.
  *
- * Cells are typed here, because typing is a CSV matter: numbers for duration, cfg_scale
- * and takes; `a|b` for image_urls; empty cell = field absent. A cell that does not look
- * like a number stays text, so validation can say "expected 5 or 10, got 'ten'".
+ * Records are handed over one at a time and positions are computed only when asked for,
+ * so a million-row sheet costs a callback per row, not a million arrays kept alive.
  */
 import { parse } from 'csv-parse/sync';
 import type { CsvError } from 'csv-parse/sync';
-import { TASK_FIELDS } from './schema.js';
-import { FILE_POS, issueAt } from './raw.js';
-import type { Pos, RawManifest, RawRow, RawValue } from './raw.js';
-import { didYouMean, suggestionSuffix } from './suggest.js';
+import type { Pos } from './raw.js';
 
 const QUOTE = 0x22;
-const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
 
-const NUMBER_COLUMNS = new Set(['duration', 'cfg_scale', 'takes']);
-/** Kept byte-for-byte: prose, where leading or trailing spaces may be intended. */
-const TEXT_COLUMNS = new Set(['prompt', 'negative_prompt']);
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
-
-interface Scanned {
-  /** Byte offset where each cell starts (at its opening quote when quoted). */
-  cells: number[];
-  /** Byte offset just past the record's line break. */
-  next: number;
+export interface CsvOptions {
+  /** One character; default ','. */
+  delimiter?: string;
+  /** One character: lines that start with it are skipped. */
+  comment?: string;
 }
-interface ScanError {
-  error: 'unclosed' | 'after-quote' | 'quote-in-field';
-  at: number;
+
+/** A position whose column (UTF-16 units from the line start) is worked out when read. */
+class LazyPos implements Pos {
+  readonly line: number;
+  readonly #buf: Buffer;
+  readonly #lineStart: number;
+  readonly #offset: number;
+  constructor(buf: Buffer, line: number, lineStart: number, offset: number) {
+    this.#buf = buf;
+    this.line = line;
+    this.#lineStart = lineStart;
+    this.#offset = offset;
+  }
+  get column(): number {
+    return this.#buf.toString('utf8', this.#lineStart, this.#offset).length + 1;
+  }
 }
 
 /** One CSV record with where it and each of its cells start. */
@@ -46,25 +50,38 @@ export interface CsvRecord {
   quoted: boolean[];
 }
 
-export interface CsvRecords {
-  records: CsvRecord[];
-  /** Malformed CSV stops the reading; the records before it are still returned. */
-  failure?: { pos: Pos; message: string };
+export interface CsvFailure {
+  pos: Pos;
+  message: string;
 }
 
-/** The record layer, shared by the manifest reader and (next) sheets with their own columns. */
-export function readCsvRecords(text: string): CsvRecords {
-  const buf = Buffer.from(text, 'utf8');
-  const posAt = bytePositions(buf);
-  const cells: string[][] = [];
+/**
+ * Read every record of `buf` (UTF-8), calling `onRecord` for each in order. Malformed CSV
+ * stops the reading; the records before it have been delivered, and the failure is returned.
+ */
+export function scanCsv(buf: Buffer, options: CsvOptions, onRecord: (r: CsvRecord) => void): CsvFailure | undefined {
+  const delimiter = (options.delimiter ?? ',').charCodeAt(0);
+  const comment = options.comment === undefined ? -1 : options.comment.charCodeAt(0);
+  const scanner = new Scanner(buf, delimiter, comment);
+  let inStep = true;
+  let last: Pos = { line: 1, column: 1 };
   let failure: CsvError | undefined;
   try {
     parse(buf, {
+      delimiter: options.delimiter ?? ',',
       record_delimiter: ['\r\n', '\n', '\r'],
       relax_column_count: true, // we check the count ourselves, to report every bad row
       skip_empty_lines: true,
-      on_record: (record: string[]) => {
-        cells.push(record);
+      ...(options.comment !== undefined ? { comment: options.comment, comment_no_infix: true } : {}),
+      on_record: (cells: string[]) => {
+        const s = inStep ? scanner.record() : undefined;
+        // Disagreement cannot happen for a record csv-parse accepted (same grammar; tested on
+        // csv-spectrum and MovieGenBench). Should it ever, we stop trusting the scanner: later
+        // records keep their values but point at the last position known to be right.
+        const ok = s && !('error' in s) && s.cells.length === cells.length ? s : undefined;
+        if (!ok) inStep = false;
+        if (ok) last = ok.start;
+        onRecord({ cells, start: ok ? ok.start : last, cellPos: ok?.cells, quoted: ok ? ok.quoted : cells.map(() => false) });
         return null;
       },
     });
@@ -72,166 +89,132 @@ export function readCsvRecords(text: string): CsvRecords {
     if (!(e instanceof Error) || !('code' in e)) throw e;
     failure = e as CsvError;
   }
+  if (!failure) return undefined;
+  const s = inStep ? scanner.record() : undefined;
+  const at = s && 'error' in s ? s.at : inStep ? scanner.here() : last;
+  return { pos: plain(at), message: csvErrorMessage(failure, s && 'error' in s ? s.error : undefined) };
+}
 
-  // Walk the same bytes to find where each accepted record and its cells start.
+/** All records at once, positions made plain: for tests and small files. */
+export function readCsvRecords(text: string, options: CsvOptions = {}): { records: CsvRecord[]; failure?: CsvFailure } {
   const records: CsvRecord[] = [];
-  let cursor = 0;
-  let inStep = true;
-  for (const record of cells) {
-    cursor = skipBlankLines(buf, cursor);
-    const s = inStep ? scanRecord(buf, cursor) : undefined;
-    // Disagreement cannot happen for a record csv-parse accepted (same grammar; tested on
-    // csv-spectrum and MovieGenBench). Should it ever, we stop trusting the scanner: later
-    // records keep their values but point at the last position known to be right.
-    if (!s || 'error' in s || s.cells.length !== record.length) inStep = false;
-    const ok = s && !('error' in s) && s.cells.length === record.length ? s : undefined;
-    records.push({
-      cells: record,
-      start: posAt(ok ? cursor : Math.min(cursor, buf.length)),
-      cellPos: ok?.cells.map(posAt),
-      quoted: ok ? ok.cells.map((o) => buf[o] === QUOTE) : record.map(() => false),
-    });
-    if (ok) cursor = ok.next;
-  }
-  if (!failure) return { records };
-  const from = skipBlankLines(buf, cursor);
-  const s = inStep ? scanRecord(buf, from) : undefined;
-  const at = s && 'error' in s ? s.at : from;
-  return { records, failure: { pos: posAt(at), message: csvErrorMessage(failure, s && 'error' in s ? s.error : undefined) } };
-}
-
-export function readCsv(file: string, text: string): RawManifest {
-  const raw: RawManifest = { file, defaults: new Map(), unknownTop: new Map(), rows: [], issues: [] };
-  const problem = (pos: Pos, field: string, message: string): void => {
-    raw.issues.push(issueAt(file, pos, field, message));
-  };
-  const { records, failure } = readCsvRecords(text);
-  if (failure) problem(failure.pos, '', failure.message);
-
-  const header = records[0];
-  if (header === undefined) {
-    if (!failure) problem(FILE_POS, '', 'the sheet is empty; it needs a header row (e.g. `prompt,duration`) and one row per task');
-    return raw;
-  }
-  const headerPos = (j: number): Pos => header.cellPos?.[j] ?? header.start;
-
-  // The header: which column is which field; problems reported at the header cell.
-  const columns: (string | undefined)[] = [];
-  const seen = new Map<string, number>();
-  header.cells.forEach((cell, j) => {
-    const name = cell.trim();
-    const pos = headerPos(j);
-    columns.push(undefined);
-    if (name === '') return problem(pos, '', `column ${j + 1} has no name in the header; name it or remove it`);
-    const before = seen.get(name);
-    if (before !== undefined) return problem(pos, name, `column '${name}' appears twice in the header (columns ${before + 1} and ${j + 1})`);
-    seen.set(name, j);
-    if (!TASK_FIELDS.includes(name)) {
-      const delimiter = header.cells.length === 1 && /[;\t]/.test(name) ? `; the file seems to use '${name.includes(';') ? ';' : '\\t'}' between columns, but vidbatch reads comma-separated files` : '';
-      const hint = delimiter || suggestionSuffix(name, TASK_FIELDS) || `; the columns are: ${TASK_FIELDS.join(', ')}`;
-      return problem(pos, name, `unknown column '${name}'${hint}`);
-    }
-    columns[j] = name;
+  const failure = scanCsv(Buffer.from(text, 'utf8'), options, (r) => {
+    records.push({ ...r, start: plain(r.start), cellPos: r.cellPos?.map(plain) });
   });
-  if (!seen.has('prompt')) {
-    // Every row would say "prompt is required"; once, at the header, is the useful form
-    // (and not at all when "unknown column 'promt'; did you mean 'prompt'?" said it).
-    const misspelt = [...seen.keys()].some((n) => n !== 'prompt' && didYouMean(n, TASK_FIELDS) === 'prompt');
-    const wrongDelimiter = header.cells.length === 1 && /[;\t]/.test(header.cells[0] ?? '');
-    if (!misspelt && !wrongDelimiter) problem(header.start, 'prompt', 'the sheet has no `prompt` column');
-    return raw;
-  }
-  if (records.length === 1 && !failure) {
-    problem(FILE_POS, '', 'the sheet has a header but no rows; add one row per task');
-    return raw;
+  return failure ? { records, failure } : { records };
+}
+
+export const plain = (p: Pos): Pos => ({ line: p.line, column: p.column });
+
+type ScanError = { error: 'unclosed' | 'after-quote' | 'quote-in-field'; at: Pos };
+
+/**
+ * Walks the bytes alongside csv-parse, counting lines as it goes. The loops work on
+ * locals, jump with indexOf and create no closures: this runs over every byte of a
+ * million-row sheet.
+ */
+class Scanner {
+  #i = 0;
+  #line = 1;
+  #lineStart = 0;
+  readonly #buf: Buffer;
+  readonly #delimiter: number;
+  readonly #comment: number;
+  constructor(buf: Buffer, delimiter: number, comment: number) {
+    this.#buf = buf;
+    this.#delimiter = delimiter;
+    this.#comment = comment;
   }
 
-  records.slice(1).forEach((record, i) => {
-    const { cells, start } = record;
-    const path = `rows[${i}]`;
-    // Spreadsheets export blank rows as ",,,": not a task, not an error.
-    if (cells.every((c) => c.trim() === '')) return;
-    if (cells.length !== header.cells.length) {
-      const n = cells.length;
-      problem(start, path, `the row has ${n} cell${n === 1 ? '' : 's'}; the header has ${header.cells.length} (a comma inside a value needs quotes: "a, b")`);
-      return;
+  here(): Pos {
+    return new LazyPos(this.#buf, this.#line, this.#lineStart, this.#i);
+  }
+
+  /** The record at the cursor: where it and its cells start, or where it breaks the quoting rules. */
+  record(): { start: Pos; cells: Pos[]; quoted: boolean[] } | ScanError {
+    const b = this.#buf;
+    const end = b.length;
+    const delimiter = this.#delimiter;
+    let i = this.#i;
+    let line = this.#line;
+    let lineStart = this.#lineStart;
+    // Blank lines and comment lines, which csv-parse skips too.
+    for (;;) {
+      const c = b[i];
+      if (c === CR || c === LF) {
+        i += c === CR && b[i + 1] === LF ? 2 : 1;
+        line++;
+        lineStart = i;
+      } else if (this.#comment >= 0 && c === this.#comment) {
+        while (i < end && b[i] !== CR && b[i] !== LF) i++;
+      } else break;
     }
-    const row: RawRow = { path, start, fields: new Map(), labels: {} };
-    cells.forEach((cell, j) => {
-      const name = columns[j];
-      if (name === undefined) return;
-      const rv = typeCell(name, cell, record.cellPos?.[j] ?? start, headerPos(j), record.quoted[j] ?? false);
-      if (rv) row.fields.set(name, rv);
-    });
-    raw.rows.push(row);
-  });
-  return raw;
-}
-
-/** A cell as a typed value, or undefined when the cell is empty (= field absent). */
-function typeCell(name: string, cell: string, pos: Pos, keyPos: Pos, quoted: boolean): RawValue | undefined {
-  if (TEXT_COLUMNS.has(name)) return cell === '' ? undefined : { value: cell, pos, keyPos };
-  const trimmed = cell.trim();
-  if (trimmed === '') return undefined;
-  if (NUMBER_COLUMNS.has(name)) return { value: NUMBER.test(trimmed) ? Number(trimmed) : trimmed, pos, keyPos };
-  if (name === 'image_urls') {
-    const value: string[] = [];
-    const items: Pos[] = [];
-    let offset = 0;
-    for (const part of cell.split('|')) {
-      const lead = part.length - part.trimStart().length;
-      value.push(part.trim());
-      // Exact while the cell has no line break or doubled quote before this part; close enough otherwise.
-      items.push({ line: pos.line, column: pos.column + (quoted ? 1 : 0) + offset + lead });
-      offset += part.length + 1;
-    }
-    return { value, pos, keyPos, items };
-  }
-  return { value: trimmed, pos, keyPos };
-}
-
-function skipBlankLines(buf: Buffer, i: number): number {
-  while (i < buf.length && (buf[i] === CR || buf[i] === LF)) i++;
-  return i;
-}
-
-/** Past the line break at i (CRLF, LF or CR), if any. */
-function pastBreak(buf: Buffer, i: number): number {
-  if (buf[i] === CR) return buf[i + 1] === LF ? i + 2 : i + 1;
-  return buf[i] === LF ? i + 1 : i;
-}
-
-/** Cell starts of the record at `start`, or where and how it breaks the quoting rules. */
-export function scanRecord(buf: Buffer, start: number): Scanned | ScanError {
-  const cells = [start];
-  let i = start;
-  for (;;) {
-    if (buf[i] === QUOTE) {
-      const open = i;
-      i++;
-      for (;;) {
-        if (i >= buf.length) return { error: 'unclosed', at: open };
-        if (buf[i] === QUOTE) {
-          if (buf[i + 1] === QUOTE) i += 2;
-          else {
-            i++;
-            break;
-          }
-        } else i++;
-      }
-      if (i < buf.length && buf[i] !== COMMA && buf[i] !== CR && buf[i] !== LF) return { error: 'after-quote', at: i };
-    } else {
-      while (i < buf.length && buf[i] !== COMMA && buf[i] !== CR && buf[i] !== LF) {
-        if (buf[i] === QUOTE) return { error: 'quote-in-field', at: i };
+    const start = new LazyPos(b, line, lineStart, i);
+    const cells: Pos[] = [];
+    const quoted: boolean[] = [];
+    for (;;) {
+      cells.push(new LazyPos(b, line, lineStart, i));
+      if (b[i] === QUOTE) {
+        quoted.push(true);
+        const open = new LazyPos(b, line, lineStart, i);
         i++;
+        for (;;) {
+          const q = b.indexOf(QUOTE, i);
+          // Line breaks inside the quotes still count as lines.
+          for (let k = i; k < (q < 0 ? end : q); k++) {
+            const c = b[k];
+            if (c === LF || (c === CR && b[k + 1] !== LF)) {
+              line++;
+              lineStart = k + 1;
+            }
+          }
+          if (q < 0) {
+            this.#save(end, line, lineStart);
+            return { error: 'unclosed', at: open };
+          }
+          if (b[q + 1] === QUOTE) {
+            i = q + 2;
+            continue;
+          }
+          i = q + 1;
+          break;
+        }
+        const c = b[i];
+        if (i < end && c !== delimiter && c !== CR && c !== LF) {
+          this.#save(i, line, lineStart);
+          return { error: 'after-quote', at: new LazyPos(b, line, lineStart, i) };
+        }
+      } else {
+        quoted.push(false);
+        for (;;) {
+          const c = b[i];
+          if (i >= end || c === delimiter || c === CR || c === LF) break;
+          if (c === QUOTE) {
+            this.#save(i, line, lineStart);
+            return { error: 'quote-in-field', at: new LazyPos(b, line, lineStart, i) };
+          }
+          i++;
+        }
       }
+      if (i < end && b[i] === delimiter) {
+        i++;
+        continue;
+      }
+      // Past the line break (CRLF, LF or CR), if any.
+      if (b[i] === CR || b[i] === LF) {
+        i += b[i] === CR && b[i + 1] === LF ? 2 : 1;
+        line++;
+        lineStart = i;
+      }
+      this.#save(i, line, lineStart);
+      return { start, cells, quoted };
     }
-    if (buf[i] === COMMA) {
-      i++;
-      cells.push(i);
-      continue;
-    }
-    return { cells, next: pastBreak(buf, i) };
+  }
+
+  #save(i: number, line: number, lineStart: number): void {
+    this.#i = i;
+    this.#line = line;
+    this.#lineStart = lineStart;
   }
 }
 
@@ -246,23 +229,4 @@ function csvErrorMessage(e: CsvError, kind: ScanError['error'] | undefined): str
     return 'malformed CSV: a quote inside an unquoted value; put the whole value in quotes and write the inner quote twice: ""';
   }
   return `malformed CSV: ${e.message}`;
-}
-
-/** Byte offset → 1-based line and column (UTF-16 units), lines ending at CRLF, LF or CR. */
-function bytePositions(buf: Buffer): (offset: number) => Pos {
-  const lineStarts = [0];
-  for (let i = 0; i < buf.length; i++) {
-    if (buf[i] === LF || (buf[i] === CR && buf[i + 1] !== LF)) lineStarts.push(i + 1);
-  }
-  return (offset) => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((lineStarts[mid] ?? 0) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    const lineStart = lineStarts[lo] ?? 0;
-    return { line: lo + 1, column: buf.toString('utf8', lineStart, offset).length + 1 };
-  };
 }

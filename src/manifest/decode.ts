@@ -7,6 +7,7 @@
  * text" and Windows tools write it). Refused: anything else, notably Latin-1 /
  * Windows-1252 (which has no reliable signature), UTF-32, and UTF-16 without a BOM.
  */
+import { isUtf8 } from 'node:buffer';
 import type { ManifestIssue } from '../core/errors.js';
 import { issueAt } from './raw.js';
 
@@ -116,4 +117,19 @@ export function firstInvalidUtf8(b: Uint8Array): number {
     i += need + 1;
   }
   return -1;
+}
+
+/**
+ * A sheet as UTF-8 bytes (what csv-parse and the position scanner read) and, on demand,
+ * as text. Valid UTF-8 is passed through without a copy: a 100 MB sheet stays 100 MB.
+ */
+export function decodeSheet(file: string, bytes: Buffer): { ok: true; bytes: Buffer; text: () => string } | { ok: false; issue: ManifestIssue } {
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const body = bom ? bytes.subarray(3) : bytes;
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (!utf16 && isUtf8(body) && body.indexOf(0) < 0) return { ok: true, bytes: body, text: () => body.toString('utf8') };
+  const decoded = decodeManifest(file, bytes);
+  if (!decoded.ok) return decoded;
+  const utf8 = Buffer.from(decoded.text, 'utf8');
+  return { ok: true, bytes: utf8, text: () => decoded.text };
 }

@@ -1,43 +1,69 @@
 /**
  * The manifest stage: files in, validated TaskSpecs out. Pure apart from reading the
- * file — no network, no database, no environment — so the same bytes always give the
- * same tasks with the same keys.
+ * manifest and the sheets and wildcard files it names — no network, no database, no
+ * environment — so the same bytes always give the same tasks with the same keys.
  *
- *   bytes ─ decode ─► text ─ read (yaml.ts | csv.ts) ─► RawManifest (values + positions)
- *         ─ expand (expand.ts) ─► rows ─ validate (validate.ts) ─► TaskSpec[] ─ dedupe
+ *   bytes ─ decode ─► text ─ read (yaml.ts | a CSV/JSONL file as one sheet) ─► RawManifest
+ *         ─ expand (expand.ts: units, axes, templates, sample, cap) ─► variations
+ *         ─ validate (validate.ts) ─► TaskSpecs ─ dedupe (first kept) ─► onTask
  *
- * Every problem from every step is collected into one ManifestError.
+ * Every problem from every step is collected into one ManifestError, thrown once the
+ * whole manifest has been read: a caller that stores tasks as they come (the 1M-row
+ * path) does so inside a transaction it rolls back on that error.
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ManifestError } from '../core/errors.js';
 import type { ManifestIssue } from '../core/errors.js';
 import type { TaskSpec } from '../core/types.js';
-import { readCsv } from './csv.js';
 import { decodeManifest } from './decode.js';
-import { expandRows } from './expand.js';
-import { sha256Hex } from './key.js';
-import { FILE_POS, issueAt } from './raw.js';
-import { validateManifest } from './validate.js';
+import { expandManifest } from './expand.js';
+import { Includes, diskFiles, whyUnreadable, type FileSource } from './includes.js';
+import { KeySet } from './keyset.js';
+import { FILE_POS, emptyManifest, issueAt } from './raw.js';
+import type { Pos, RawManifest } from './raw.js';
 import { readYaml } from './yaml.js';
 
 export { taskKey, canonicalJson } from './key.js';
 export { videoInputSchema, INPUT_FIELDS } from './schema.js';
+export { documentSchema, manifestJsonSchema, DEFAULT_MAX_TASKS } from './document.js';
+export type { FileSource } from './includes.js';
 
-export interface Manifest {
+export interface ManifestSummary {
   /** The path as given. */
   file: string;
   /** YAML `name`, else undefined (the CLI derives a run name from the file name). */
   name: string | undefined;
-  /** sha256 hex of the file's bytes, so a run can tell that its manifest changed. */
+  /**
+   * sha256 hex of the file's bytes — and of every sheet and wildcard file it reads, when
+   * it reads any — so a run can tell that its manifest changed.
+   */
   hash: string;
-  /** Deduplicated by key (first kept), in file order; takes of a row are consecutive. */
-  tasks: TaskSpec[];
+  /** Tasks handed over (after duplicates were removed). */
+  count: number;
   /** How many tasks (after takes) were dropped because an earlier one had the same key. */
   duplicates: number;
+  /** Tasks before duplicates were removed. */
+  expanded: number;
+  /** With `sample:`: how many variations there were to draw from. */
+  sampledFrom: number | undefined;
+  /** The cap in force (`max_tasks`). */
+  maxTasks: number;
 }
 
-const FORMATS = { '.yaml': 'yaml', '.yml': 'yaml', '.csv': 'csv' } as const;
+export interface Manifest extends ManifestSummary {
+  /** Deduplicated by key (first kept), in file order; takes of a variation are consecutive. */
+  tasks: TaskSpec[];
+}
+
+export interface ReadOptions {
+  /** Where sheets and wildcard files are read from (default: the disk). */
+  files?: FileSource;
+  /** Stop collecting problems after this many (default 1000); the rest are counted. */
+  maxIssues?: number;
+}
+
+const FORMATS = { '.yaml': 'yaml', '.yml': 'yaml', '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' } as const;
 type Format = (typeof FORMATS)[keyof typeof FORMATS];
 export const SUPPORTED_EXTENSIONS = Object.keys(FORMATS);
 
@@ -48,51 +74,114 @@ function formatOf(file: string): Format | undefined {
 
 function unsupported(file: string): ManifestError {
   const ext = extname(file);
+  const sheetOnly = ext.toLowerCase() === '.json' || ext.toLowerCase() === '.txt';
   const what = ext ? `'${ext}' files are not manifests` : 'the file name has no extension';
-  return new ManifestError([issueAt(file, FILE_POS, '', `${what}; supported: ${SUPPORTED_EXTENSIONS.join(', ')}`)]);
+  const hint = sheetOnly ? `; read it from a YAML manifest: sheets: [{file: ${file}}]` : '';
+  return new ManifestError([issueAt(file, FILE_POS, '', `${what}; supported: ${SUPPORTED_EXTENSIONS.join(', ')}${hint}`)]);
+}
+
+/** Throws the ManifestError for a file whose name says it is no manifest (check before reading it). */
+export function checkManifestName(file: string): void {
+  if (formatOf(file) === undefined) throw unsupported(file);
 }
 
 /** Read and validate a manifest file. Throws ManifestError listing every problem. */
-export async function readManifest(file: string): Promise<Manifest> {
+export async function readManifest(file: string, options: ReadOptions = {}): Promise<Manifest> {
   // Check the name first: no point reading a 2 GB .mp4 passed by mistake.
   if (formatOf(file) === undefined) throw unsupported(file);
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new ManifestError([issueAt(file, FILE_POS, '', `cannot read the manifest: ${why}`)]);
+    throw new ManifestError([issueAt(file, FILE_POS, '', `cannot read the manifest: ${whyUnreadable(e)}`)]);
   }
-  return parseManifest(file, bytes);
+  return parseManifest(file, bytes, options);
 }
 
-/** The pure core: a file name (for its extension and for messages) and its bytes. */
-export function parseManifest(file: string, bytes: Buffer): Manifest {
+/** The whole manifest in memory: for manifests of a size a person writes (see max_tasks). */
+export function parseManifest(file: string, bytes: Buffer, options: ReadOptions = {}): Manifest {
+  const tasks: TaskSpec[] = [];
+  const summary = streamManifest(file, bytes, (t) => tasks.push(t), options);
+  return { ...summary, tasks };
+}
+
+/**
+ * Every unique task, handed to `onTask` as soon as it is made, in order; then throws a
+ * ManifestError if anything anywhere was wrong. Memory stays flat whatever the size.
+ */
+export function streamManifest(file: string, bytes: Buffer, onTask: (t: TaskSpec) => void, options: ReadOptions = {}): ManifestSummary {
   const format = formatOf(file);
   if (format === undefined) throw unsupported(file);
-  const decoded = decodeManifest(file, bytes);
-  if (!decoded.ok) throw new ManifestError([decoded.issue]);
+  const issues = new IssueList(file, options.maxIssues ?? 1000);
+  const includes = new Includes(file, options.files ?? diskFiles);
 
-  const raw = format === 'csv' ? readCsv(file, decoded.text) : readYaml(file, decoded.text);
-  const rows = expandRows(raw);
-  const { name, tasks, issues } = validateManifest(raw, rows);
-  if (issues.length > 0) throw new ManifestError(sortIssues(issues));
-
-  const seen = new Set<string>();
-  const unique: TaskSpec[] = [];
-  for (const task of tasks) {
-    if (seen.has(task.key)) continue;
-    seen.add(task.key);
-    unique.push(task);
+  let raw: RawManifest;
+  if (format === 'yaml') {
+    const decoded = decodeManifest(file, bytes);
+    if (!decoded.ok) throw new ManifestError([decoded.issue]);
+    raw = readYaml(file, decoded.text);
+  } else {
+    // A CSV or JSONL file given as the manifest is one sheet, itself, with strict columns.
+    raw = emptyManifest(file);
+    const at = { value: file, pos: FILE_POS, keyPos: FILE_POS };
+    raw.entries.push({ kind: 'sheet', path: '', start: FILE_POS, fields: new Map(), vars: [], labels: new Map(), sheet: { file: at, columns: new Map(), self: { bytes } } });
   }
-  return { file, name, hash: sha256Hex(bytes), tasks: unique, duplicates: tasks.length - unique.length };
+  for (const i of raw.issues) issues.add(i.file, i, i.field, i.message);
+
+  const seen = new KeySet();
+  let count = 0;
+  const expansion = expandManifest(raw, includes, (pos, field, message, f) => issues.add(f ?? file, pos, field, message), (task) => {
+    if (!seen.add(task.key)) return;
+    count++;
+    if (issues.empty) onTask(task); // once something is wrong, the tasks are no use to anyone
+  });
+  if (!issues.empty) throw new ManifestError(issues.sorted());
+  return {
+    file,
+    name: expansion.name,
+    hash: includes.hash(bytes),
+    count,
+    duplicates: expansion.expanded - count,
+    expanded: expansion.expanded,
+    sampledFrom: expansion.sampledFrom,
+    maxTasks: expansion.settings.maxTasks,
+  };
 }
 
-/** In file order, so the list reads top to bottom alongside the file. */
-function sortIssues(issues: readonly ManifestIssue[]): ManifestIssue[] {
-  return issues
-    .map((issue, i) => ({ issue, i }))
-    .sort((a, b) => a.issue.line - b.issue.line || a.issue.column - b.issue.column || a.i - b.i)
-    .map(({ issue }) => issue);
+/** Problems, each once (an error in a sheet entry's template is one error, not one per row). */
+class IssueList {
+  readonly #manifest: string;
+  readonly #max: number;
+  readonly #list: ManifestIssue[] = [];
+  readonly #seen = new Set<string>();
+  #dropped = 0;
+
+  constructor(manifest: string, max: number) {
+    this.#manifest = manifest;
+    this.#max = max;
+  }
+
+  get empty(): boolean {
+    return this.#list.length === 0;
+  }
+
+  add(file: string, pos: Pos, field: string, message: string): void {
+    const key = `${file}\0${pos.line}\0${pos.column}\0${message}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    if (this.#list.length >= this.#max) this.#dropped++;
+    else this.#list.push(issueAt(file, { line: pos.line, column: pos.column }, field, message));
+  }
+
+  /** The manifest first, then each other file in the order met; in each, top to bottom. */
+  sorted(): ManifestIssue[] {
+    const order = new Map<string, number>([[this.#manifest, 0]]);
+    for (const i of this.#list) if (!order.has(i.file)) order.set(i.file, order.size);
+    const out = this.#list
+      .map((issue, i) => ({ issue, i }))
+      .sort((a, b) => order.get(a.issue.file)! - order.get(b.issue.file)! || a.issue.line - b.issue.line || a.issue.column - b.issue.column || a.i - b.i)
+      .map(({ issue }) => issue);
+    if (this.#dropped > 0) out.push(issueAt(this.#manifest, FILE_POS, '', `… and ${this.#dropped} more problem(s) not listed; fix these first`));
+    return out;
+  }
 }

@@ -3,6 +3,7 @@
  * of a task only — never on key order in the file, on the file's name or on the row's
  * position — and change whenever anything that would change the paid video changes.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { Provider, VideoInput } from '../core/types.js';
 
@@ -27,7 +28,35 @@ export function canonicalJson(value: unknown): string {
 
 /** First 24 hex digits (96 bits) of sha256 over the canonical JSON of the task's content. */
 export function taskKey(model: string, provider: Provider, input: VideoInput, take: number): string {
-  return createHash('sha256').update(canonicalJson({ model, provider, input, take }), 'utf8').digest('hex').slice(0, 24);
+  const json = taskJson(model, provider, input, take);
+  return (oneShot ? oneShot('sha256', json, 'hex') : createHash('sha256').update(json, 'utf8').digest('hex')).slice(0, 24);
+}
+
+/** crypto.hash (Node ≥ 20.12) hashes a string in one call, three times faster than createHash. */
+const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+const INPUT_KEYS = ['aspect_ratio', 'cfg_scale', 'duration', 'image_urls', 'mode', 'negative_prompt', 'prompt'] as const;
+
+/**
+ * canonicalJson({model, provider, input, take}) written out for the one shape it is
+ * used on, because a million-row sheet hashes a million of them. Same bytes, by test;
+ * anything unexpected in the input takes the general path.
+ */
+export function taskJson(model: string, provider: Provider, input: VideoInput, take: number): string {
+  let known = 0;
+  let body = '';
+  for (const k of INPUT_KEYS) {
+    const v = input[k];
+    if (v === undefined) continue;
+    known++;
+    let json: string;
+    if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) json = JSON.stringify(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) json = '[' + v.map((x) => JSON.stringify(x)).join(',') + ']';
+    else return canonicalJson({ model, provider, input, take });
+    body += (body === '' ? '' : ',') + `"${k}":${json}`;
+  }
+  if (known !== Object.keys(input).length || !Number.isFinite(take)) return canonicalJson({ model, provider, input, take });
+  return `{"input":{${body}},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"take":${JSON.stringify(take)}}`;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

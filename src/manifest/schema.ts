@@ -20,7 +20,6 @@ export type InputField = (typeof INPUT_FIELDS)[number];
 /** What a task (YAML list item, CSV column) may carry besides its input. */
 export const TASK_SETTINGS = ['takes', 'model', 'provider'] as const;
 export const TASK_FIELDS: readonly string[] = [...INPUT_FIELDS, ...TASK_SETTINGS];
-export const TOP_LEVEL_KEYS = ['name', 'model', 'provider', 'defaults', 'takes', 'tasks'] as const;
 
 export const PROMPT_MAX = 2500;
 export const DEFAULT_DURATION = 5;

@@ -37,7 +37,8 @@ test('every input rule names the field and points at its value (YAML)', () => {
     ['provider', ['prompt: a', 'provider: cheap'], 'tasks[0].provider', 3, 15, /expected 'auto', 'value' or 'official', got 'cheap'/],
     ['model', ['prompt: a', 'model: ../admin'], 'tasks[0].model', 3, 12, /expected a model name/],
     ['unknown field', ['prompt: a', 'promt: b'], 'tasks[0].promt', 3, 5, /^unknown field 'promt'; did you mean 'prompt'\?$/],
-    ['unknown field, no suggestion', ['prompt: a', 'seed: 42'], 'tasks[0].seed', 3, 5, /unknown field 'seed'; expected one of: mode, prompt/],
+    ['unknown field, no suggestion', ['prompt: a', 'fps: 24'], 'tasks[0].fps', 3, 5, /unknown field 'fps'; expected one of: mode, prompt/],
+    ['seed without sample', ['prompt: a', 'seed: 42'], 'tasks[0].seed', 3, 5, /`seed` only chooses what `sample:` draws.*the provider takes no seed/],
   ];
   for (const [what, lines, field, line, column, message] of cases) {
     const issues = issuesOf('rule.yaml', task(...lines));

@@ -1,9 +1,10 @@
 /** Shared by the manifest tests: parse text, expect failure, get the issues. */
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ManifestError } from '../../src/core/errors.js';
 import type { ManifestIssue } from '../../src/core/errors.js';
-import { parseManifest } from '../../src/manifest/index.js';
+import { parseManifest, readManifest } from '../../src/manifest/index.js';
 import type { Manifest } from '../../src/manifest/index.js';
 
 /** Real third-party data, read in place (never copied into the project). */
@@ -34,3 +35,26 @@ export function expectIssue(issues: readonly ManifestIssue[], field: string, lin
   if (message) assert.match(issue.message, message);
   return issue;
 }
+
+/** Write `files` (name → content) into `dir` and read `main` from there as a manifest. */
+export async function manifestIn(dir: string, files: Record<string, string | Buffer>, main = 'm.yaml'): Promise<Manifest> {
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  return readManifest(path.join(dir, main));
+}
+
+/** The problems `manifestIn` finds, or a failed assertion if it finds none. */
+export async function issuesIn(dir: string, files: Record<string, string | Buffer>, main = 'm.yaml'): Promise<ManifestIssue[]> {
+  try {
+    await manifestIn(dir, files, main);
+  } catch (e) {
+    assert.ok(e instanceof ManifestError, `expected a ManifestError, got ${String(e)}`);
+    return [...e.issues];
+  }
+  assert.fail(`expected ${main} to be rejected`);
+}
+
+/** prompt → labels, for compact assertions. */
+export const promptsOf = (m: Manifest): string[] => m.tasks.map((t) => t.input.prompt);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { VideoInput } from '../../src/core/types.js';
 import { canonicalJson, taskKey } from '../../src/manifest/index.js';
+import { taskJson } from '../../src/manifest/key.js';
 import { parseText } from './helpers.js';
 
 const base: VideoInput = {
@@ -66,4 +67,21 @@ test('the same task gives the same key from YAML and CSV, whatever the file or f
   assert.equal(yaml.tasks[0]!.key, yamlExplicit.tasks[0]!.key);
   assert.equal(yaml.tasks[0]!.key, csv.tasks[0]!.key);
   assert.notEqual(yaml.hash, csv.hash);
+});
+
+test('the fast task JSON is byte for byte the canonical JSON (keys of existing runs do not change)', () => {
+  const inputs: VideoInput[] = [
+    { mode: 'text-to-video', prompt: 'a' },
+    { mode: 'text-to-video', prompt: 'quote " backslash \\ newline \n tab \t é 🎬 \u2028', duration: 10, aspect_ratio: '9:16', negative_prompt: 'n', cfg_scale: 0.35 },
+    { mode: 'image-to-video', prompt: 'b', duration: 5, image_urls: ['https://a.io/1.png', 'https://a.io/2 "x".png'], cfg_scale: 1 },
+    { mode: 'text-to-video', prompt: 'c', cfg_scale: 0 },
+  ];
+  for (const input of inputs) {
+    for (const take of [1, 7]) {
+      assert.equal(taskJson('kling-2-5-turbo-pro', 'value', input, take), canonicalJson({ model: 'kling-2-5-turbo-pro', provider: 'value', input, take }));
+    }
+  }
+  // Anything outside the known shape takes the general path, with the same result.
+  const odd = { mode: 'text-to-video', prompt: 'd', extra: { b: 1, a: 2 } } as unknown as VideoInput;
+  assert.equal(taskJson('m', 'auto', odd, 1), canonicalJson({ model: 'm', provider: 'auto', input: odd, take: 1 }));
 });
