@@ -25,6 +25,20 @@ export type RunEvent =
   | { type: 'rate-limited'; retryAfterMs: number; during: 'submit' | 'poll' }
   | { type: 'retry'; key: string; during: 'submit' | 'poll' | 'download'; delayMs: number; reason: string }
   | { type: 'poll-gave-up'; key: string; taskId: string; reason: string }
+  /** Still running `ageMs` after its submit, past `stuckAfterMs`: no longer polled in this run, left submitted. */
+  | { type: 'stuck'; key: string; taskId: string; ageMs: number }
+  /** The request budget changed: cut after a 429 (AIMD), or recovered a step towards `--rpm`. */
+  | { type: 'rate-changed'; rpm: number; cause: 'limited' | 'recovered' }
+  /** The callback receiver listens; `callbackUrl` is what the provider is given, its secret shown as `…`. */
+  | { type: 'callback-listening'; listen: string; callbackUrl: string }
+  /**
+   * A callback arrived on the secret path: `verify` (a status GET will confirm it),
+   * `duplicate` (one is already on its way), `early` (its taskId is not known yet: kept
+   * until our POST answers), `unknown` (not a task of this run in flight).
+   */
+  | { type: 'callback'; taskId: string; outcome: 'verify' | 'duplicate' | 'early' | 'unknown' }
+  /** A request to the receiver was refused: wrong path (forged or a scan), method, size or body. */
+  | { type: 'callback-rejected'; reason: 'path' | 'method' | 'too-large' | 'body' }
   | { type: 'stopping'; reason: StopReason; message: string }
   | { type: 'run-end'; run: string; counts: StateCounts; outcome: RunOutcome; elapsedMs: number };
 

@@ -1,41 +1,45 @@
 import { setMaxListeners } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Agent } from 'undici';
 import { ApiError, DownloadError, ERROR_CODES } from '../core/errors.js';
 import type { TaskState } from '../core/lifecycle.js';
-import type { GenerateRequest, TaskStatus, VideoInput } from '../core/types.js';
+import type { TaskStatus } from '../core/types.js';
 import type { Store, TaskRow, TransitionFields, TransitionOptions } from '../store/index.js';
 import type { ApixoClient } from '../api/index.js';
 import { downloadVerified } from '../fetch/download.js';
 import { sidecarFromRow, videoFileName, writeSidecar } from '../fetch/archive.js';
 import { CompletionEstimate } from './completionEstimate.js';
+import type { LoopContext } from './context.js';
+import { DueQueue } from './dueQueue.js';
 import type { ResolvedRunOptions } from './options.js';
 import type { RunOutcome, StopReason } from './events.js';
+import { PollPlanner } from './pollPlanner.js';
+import { Poller } from './poller.js';
 import { RequestBudget } from './requestBudget.js';
-import { backoffDelay, decideSubmit, type BackoffPolicy } from './submitPolicy.js';
-
-interface InFlight {
-  key: string;
-  model: string;
-  taskId: string;
-  input: VideoInput;
-  nextPollAt: number;
-  polling: boolean;
-  pollFailures: number;
-}
+import { Submitter } from './submitter.js';
+import { backoffDelay, decideDownload, GONE_STATUSES, type BackoffPolicy } from './submitPolicy.js';
+import { InFlightTracker } from './tracker.js';
 
 /** Downloads that fail this often in one run are left `succeeded` for the next run. */
 const MAX_DOWNLOAD_ATTEMPTS = 4;
-/** Consecutive failed polls of one task after which this run stops asking (the next run resumes it). */
-const MAX_POLL_FAILURES = 8;
 /** How long a stop waits for requests already sent. */
 const STOP_GRACE_MS = 35_000;
+/** A callback that overtakes the answer to its POST is kept this long for its taskId. */
+const EARLY_HINT_TTL_MS = 60_000;
+/** Download queue key for a result without a known expiry: after every dated one. */
+const NO_EXPIRY = Number.MAX_SAFE_INTEGER;
 
 /**
  * Drives the stages for one run: submit planned tasks under the request budget and the
- * in-flight cap, poll them near their expected completion, download results. Everything
- * it learns goes to the store first; everything it does is told through `onEvent`.
+ * in-flight cap (submitter.ts), poll them or verify their callbacks (poller.ts), download
+ * results in their own pool. Everything it learns goes to the store first; everything it
+ * does is told through `onEvent`.
+ *
+ * Each wake costs O(due work), not O(run): polls come off a heap (tracker.ts), planned
+ * tasks from a batch read of SQLite with a count in memory (plannedFeed.ts), downloads
+ * from an in-memory queue ordered by expiry.
  */
 export class RunLoop {
   readonly #o: ResolvedRunOptions;
@@ -47,32 +51,57 @@ export class RunLoop {
   readonly #budget: RequestBudget;
   readonly #estimate: CompletionEstimate;
   readonly #backoff: BackoffPolicy;
-  readonly #inFlight = new Map<string, InFlight>();
-  readonly #queuedSubmits = new Set<string>();
+  readonly #tracker: InFlightTracker;
+  readonly #poller: Poller;
+  readonly #submitter: Submitter;
   readonly #active = new Set<Promise<unknown>>();
+  /** Succeeded tasks waiting for a download slot, soonest expiry first. */
+  readonly #downloadQueue = new DueQueue();
   readonly #downloading = new Set<string>();
   readonly #downloadAttempts = new Map<string, number>();
   readonly #downloadLimit: ReturnType<typeof pLimit>;
   readonly #downloadAbort = new AbortController();
-  #submitting = 0;
-  #submitAttempt = 0;
-  #submitBlockedUntil = 0;
   #stop: StopReason | null = null;
   #wakeUp: (() => void) | null = null;
 
-  constructor(deps: { options: ResolvedRunOptions; run: string; store: Store; client: ApixoClient; downloadAgent: Agent }) {
-    this.#o = deps.options;
+  constructor(deps: { options: ResolvedRunOptions; run: string; store: Store; client: ApixoClient; downloadAgent: Agent; callbackUrl?: string }) {
+    const o = deps.options;
+    this.#o = o;
     this.#run = deps.run;
-    this.#dir = join(deps.options.out, deps.run);
+    this.#dir = join(o.out, deps.run);
     this.#store = deps.store;
     this.#client = deps.client;
     this.#downloadAgent = deps.downloadAgent;
-    this.#budget = new RequestBudget(deps.options.rpm);
-    this.#estimate = new CompletionEstimate(deps.options.firstPollMs);
-    this.#backoff = { baseMs: deps.options.retryBaseMs, capMs: 60_000, random: Math.random };
-    this.#downloadLimit = pLimit(deps.options.downloadConcurrency);
+    this.#budget = new RequestBudget({ rpm: o.rpm, now: o.now, onRate: (rpm, cause) => o.onEvent({ type: 'rate-changed', rpm, cause }) });
+    this.#estimate = new CompletionEstimate(o.firstPollMs);
+    this.#backoff = { baseMs: o.retryBaseMs, capMs: 60_000, random: o.random };
+    this.#tracker = new InFlightTracker({ earlyHintTtlMs: EARLY_HINT_TTL_MS });
+    const planner = new PollPlanner(
+      { mode: o.requestType === 'callback' ? 'callback' : 'poll', minIntervalMs: o.pollIntervalMs, stuckAfterMs: o.stuckAfterMs },
+      this.#estimate,
+      o.random,
+    );
+    const ctx: LoopContext = {
+      o, run: deps.run, store: deps.store, client: deps.client, budget: this.#budget, estimate: this.#estimate, planner,
+      tracker: this.#tracker, backoff: this.#backoff, callbackUrl: deps.callbackUrl ?? o.callbackUrl,
+      move: (key, from, to, fields, options, taskId) => this.#move(key, from, to, fields, options, taskId),
+      requestStop: (reason, message) => this.#requestStop(reason, message),
+      stopping: () => this.#stop,
+      track: (p) => this.#track(p),
+      wake: () => this.#wake(),
+      succeeded: (key, expiresAt) => this.#downloadQueue.set(key, expiresAt ?? NO_EXPIRY),
+    };
+    this.#poller = new Poller(ctx);
+    this.#submitter = new Submitter(ctx, this.#poller);
+    this.#poller.attach(this.#submitter);
+    this.#downloadLimit = pLimit(o.downloadConcurrency);
     // Every download listens on this one signal.
     setMaxListeners(0, this.#downloadAbort.signal);
+  }
+
+  /** A callback named `taskId` (from src/callback): verified with one status GET, never trusted as is. */
+  hint(taskId: string): void {
+    this.#poller.hint(taskId);
   }
 
   async execute(): Promise<RunOutcome> {
@@ -82,8 +111,8 @@ export class RunLoop {
     try {
       this.#resume();
       while (!this.#finished()) {
-        this.#fillSubmits();
-        this.#dispatchPolls();
+        this.#poller.dispatch();
+        this.#submitter.fill();
         this.#startDownloads();
         if (this.#finished()) break;
         await this.#sleep();
@@ -97,189 +126,102 @@ export class RunLoop {
 
   /** Tasks a previous process left submitted or succeeded are picked up where they were. */
   #resume(): void {
-    const now = this.#o.now();
-    for (const row of this.#store.listByState(this.#run, 'submitted')) {
-      this.#trackInFlight(row.key, row.model, row.taskId!, row.input, Math.max(now, (row.submittedAt ?? now) + this.#estimate.expectedMs(row.input)));
-    }
+    this.#poller.resume(this.#store.listByState(this.#run, 'submitted'));
+    for (const row of this.#store.listByState(this.#run, 'succeeded')) this.#downloadQueue.set(row.key, row.expiresAt ?? NO_EXPIRY);
   }
 
   #finished(): boolean {
     if (this.#stop === 'auth' || this.#stop === 'signal') return true;
-    const idle = this.#queuedSubmits.size === 0 && this.#submitting === 0 && this.#inFlight.size === 0 && this.#downloading.size === 0;
-    if (!idle || this.#pendingDownloads().length > 0) return false;
-    return this.#stop === 'credits' || this.#store.listByState(this.#run, 'planned', 1).length === 0;
-  }
-
-  // ---- submit -----------------------------------------------------------------------
-
-  #fillSubmits(): void {
-    if (this.#stop || this.#o.now() < this.#submitBlockedUntil) return;
-    const capacity = this.#o.concurrency - this.#inFlight.size - this.#submitting - this.#queuedSubmits.size;
-    if (capacity <= 0) return;
-    // Feed the budget a window at a time from SQLite, never the whole run.
-    const rows = this.#store.listByState(this.#run, 'planned', this.#queuedSubmits.size + Math.min(capacity, 500));
-    const fresh = rows.filter((r) => !this.#queuedSubmits.has(r.key)).slice(0, capacity);
-    for (const row of fresh) {
-      this.#queuedSubmits.add(row.key);
-      this.#track(this.#budget.schedule('submit', () => this.#submit(row)).finally(() => {
-        this.#queuedSubmits.delete(row.key);
-        this.#wake();
-      }));
-    }
-  }
-
-  async #submit(row: TaskRow): Promise<void> {
-    if (this.#stop || this.#o.now() < this.#submitBlockedUntil) return;
-    const body: GenerateRequest = { request_type: this.#o.requestType, provider: row.provider, input: row.input };
-    if (this.#o.requestType === 'callback') body.callback_url = this.#o.callbackUrl;
-    // The intent is durable before the request leaves: a crash from here on makes the task in_doubt, not resubmitted.
-    this.#move(row.key, 'planned', 'submitting', {}, { durable: true, countSubmit: true });
-    this.#submitting++;
-    try {
-      const taskId = await this.#client.submit(row.model, body);
-      const now = this.#o.now();
-      this.#move(row.key, 'submitting', 'submitted', { task_id: taskId, submitted_at: now }, { durable: true }, taskId);
-      this.#submitAttempt = 0;
-      this.#trackInFlight(row.key, row.model, taskId, row.input, now + this.#estimate.expectedMs(row.input));
-    } catch (err) {
-      const d = decideSubmit(err, this.#submitAttempt, this.#backoff);
-      switch (d.action) {
-        case 'retry':
-          this.#move(row.key, 'submitting', 'planned', {}, { detail: d.reason });
-          this.#submitAttempt++;
-          this.#submitBlockedUntil = Math.max(this.#submitBlockedUntil, this.#o.now() + d.delayMs);
-          if (err instanceof ApiError && err.code === ERROR_CODES.RATE_LIMITED) {
-            this.#o.onEvent({ type: 'rate-limited', retryAfterMs: d.delayMs, during: 'submit' });
-          } else {
-            this.#o.onEvent({ type: 'retry', key: row.key, during: 'submit', delayMs: d.delayMs, reason: d.reason });
-          }
-          break;
-        case 'reject':
-          this.#move(row.key, 'submitting', 'failed', { fail_reason: 'rejected', fail_code: 'INVALID_INPUT', fail_msg: d.reason }, {});
-          break;
-        case 'in_doubt':
-          this.#move(row.key, 'submitting', 'in_doubt', {}, { durable: true, detail: d.reason });
-          break;
-        case 'stop':
-          this.#move(row.key, 'submitting', 'planned', {}, { detail: d.reason });
-          this.#requestStop(d.stop, d.reason);
-          break;
-        default: {
-          const never: never = d;
-          throw new Error(`unhandled submit decision ${JSON.stringify(never)}`);
-        }
-      }
-    } finally {
-      this.#submitting--;
-    }
-  }
-
-  // ---- poll -------------------------------------------------------------------------
-
-  #trackInFlight(key: string, model: string, taskId: string, input: VideoInput, firstPollAt: number): void {
-    this.#inFlight.set(key, { key, model, taskId, input, nextPollAt: firstPollAt, polling: false, pollFailures: 0 });
-  }
-
-  #dispatchPolls(): void {
-    if (this.#stop === 'auth' || this.#stop === 'signal') return;
-    const now = this.#o.now();
-    for (const t of this.#inFlight.values()) {
-      if (t.polling || t.nextPollAt > now) continue;
-      t.polling = true;
-      this.#track(
-        this.#budget.schedule('poll', () => this.#client.status(t.model, t.taskId)).then(
-          (status) => status && this.#applyStatus(t, status),
-          (err: unknown) => this.#pollFailed(t, err),
-        ).finally(() => {
-          t.polling = false;
-          this.#wake();
-        }),
-      );
-    }
-  }
-
-  #applyStatus(t: InFlight, s: TaskStatus): void {
-    const now = this.#o.now();
-    t.pollFailures = 0;
-    switch (s.state) {
-      case 'pending':
-      case 'processing':
-        t.nextPollAt = now + Math.round(this.#o.pollIntervalMs * (0.9 + 0.2 * Math.random()));
-        return;
-      case 'success': {
-        if (s.costTime !== undefined) this.#estimate.observe(t.input, s.costTime);
-        const completed = s.completeTime ?? now;
-        this.#move(t.key, 'submitted', 'succeeded', {
-          result_urls_json: JSON.stringify(s.resultUrls ?? []),
-          create_time: s.createTime ?? null,
-          complete_time: s.completeTime ?? null,
-          cost_time: s.costTime ?? null,
-          expires_at: completed + this.#o.resultTtlMs,
-        }, {}, t.taskId);
-        this.#inFlight.delete(t.key);
-        return;
-      }
-      case 'failed':
-        if (s.costTime !== undefined) this.#estimate.observe(t.input, s.costTime);
-        this.#move(t.key, 'submitted', 'failed', { fail_reason: 'provider', fail_code: s.failCode ?? 'UNKNOWN', fail_msg: s.failMsg ?? null }, {}, t.taskId);
-        this.#inFlight.delete(t.key);
-        return;
-      default: {
-        const never: never = s.state;
-        throw new Error(`unknown provider state ${String(never)}`);
-      }
-    }
-  }
-
-  #pollFailed(t: InFlight, err: unknown): void {
-    if (err instanceof ApiError && err.code === ERROR_CODES.AUTH) {
-      this.#requestStop('auth', err.message);
-      return;
-    }
-    const limited = err instanceof ApiError && err.code === ERROR_CODES.RATE_LIMITED;
-    if (!limited && t.pollFailures >= MAX_POLL_FAILURES) {
-      // The task stays `submitted` in the store: the next run asks again. Polling it
-      // forever here would keep the run from ever ending.
-      this.#inFlight.delete(t.key);
-      this.#o.onEvent({ type: 'poll-gave-up', key: t.key, taskId: t.taskId, reason: (err as Error).message });
-      return;
-    }
-    const retryAfter = err instanceof ApiError ? err.retryAfterMs : undefined;
-    const delayMs = backoffDelay(t.pollFailures++, this.#backoff, retryAfter);
-    t.nextPollAt = this.#o.now() + delayMs;
-    if (limited) {
-      this.#o.onEvent({ type: 'rate-limited', retryAfterMs: delayMs, during: 'poll' });
-    } else {
-      this.#o.onEvent({ type: 'retry', key: t.key, during: 'poll', delayMs, reason: (err as Error).message });
-    }
+    const idle = this.#submitter.pending === 0 && this.#tracker.size === 0 && this.#downloading.size === 0 && this.#downloadQueue.size === 0;
+    if (!idle) return false;
+    if (this.#stop === 'credits') return true;
+    // The count in memory says nothing is left; the store has the last word.
+    return this.#submitter.left === 0 && this.#submitter.resync() === 0;
   }
 
   // ---- download ---------------------------------------------------------------------
 
-  /** Succeeded tasks not yet downloading, soonest expiry first. */
-  #pendingDownloads(): TaskRow[] {
-    return this.#store
-      .listByState(this.#run, 'succeeded')
-      .filter((r) => !this.#downloading.has(r.key) && (this.#downloadAttempts.get(r.key) ?? 0) < MAX_DOWNLOAD_ATTEMPTS)
-      .sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity));
-  }
-
+  /**
+   * Keep the download pool fed from the queue, soonest expiry first. Downloads run in
+   * their own p-limit pool on their own dispatcher: they never hold a request slot or an
+   * API socket, and the loop never waits for them.
+   */
   #startDownloads(): void {
     if (this.#stop === 'auth' || this.#stop === 'signal') return;
-    for (const row of this.#pendingDownloads()) {
-      this.#downloading.add(row.key);
-      void this.#downloadLimit(() => this.#download(row)).finally(() => {
-        this.#downloading.delete(row.key);
-        this.#wake();
-      });
+    // Only twice the pool is handed over, so the rest stays ordered by expiry here.
+    while (this.#downloading.size < this.#o.downloadConcurrency * 2) {
+      const key = this.#downloadQueue.popDue(Infinity);
+      if (key === undefined) return;
+      const row = this.#store.getTask(this.#run, key);
+      if (!row || row.state !== 'succeeded') continue;
+      this.#downloading.add(key);
+      void this.#downloadLimit(() => this.#download(row))
+        .catch((err: unknown) => {
+          this.#downloadAttempts.set(key, (this.#downloadAttempts.get(key) ?? 0) + 1);
+          this.#o.onEvent({ type: 'retry', key, during: 'download', delayMs: 0, reason: `unexpected: ${(err as Error)?.message ?? String(err)}` });
+        })
+        .finally(() => {
+          this.#downloading.delete(key);
+          this.#requeueDownload(key);
+          this.#wake();
+        });
     }
   }
 
+  /** A download that left its task succeeded (it failed, will be retried) goes back in the queue. */
+  #requeueDownload(key: string): void {
+    if ((this.#downloadAttempts.get(key) ?? 0) >= MAX_DOWNLOAD_ATTEMPTS) return;
+    const row = this.#store.getTask(this.#run, key);
+    if (row?.state === 'succeeded') this.#downloadQueue.set(key, row.expiresAt ?? NO_EXPIRY);
+  }
+
+  /**
+   * Download, verify and archive one succeeded task. A URL that is gone (403/404/410, past
+   * its expiry) or leads nowhere gets the task's status re-read once, for a fresh URL; the
+   * other failures are retried with backoff (decideDownload in submitPolicy.ts).
+   */
   async #download(row: TaskRow): Promise<void> {
-    const url = row.resultUrls?.[0];
-    if (!url || (row.expiresAt !== null && row.expiresAt <= this.#o.now())) {
-      this.#move(row.key, 'succeeded', 'failed', { fail_reason: 'expired', fail_code: 'EXPIRED', fail_msg: url ? `result URL expired at ${new Date(row.expiresAt!).toISOString()}` : 'the provider reported success without a result URL' }, {}, row.taskId ?? undefined);
+    let current = row;
+    for (let refreshed = false; ; refreshed = true) {
+      const err = await this.#tryDownload(current);
+      if (err === undefined) return;
+      const attempt = this.#downloadAttempts.get(row.key) ?? 0;
+      const d = decideDownload(err, { attempt, refreshed }, this.#backoff);
+      if (d.action === 'abort') return;
+      if (d.action === 'refresh') {
+        this.#o.onEvent({ type: 'retry', key: row.key, during: 'download', delayMs: 0, reason: `re-reading the status for a fresh result URL: ${d.reason}` });
+        const fresh = await this.#refreshResult(current);
+        if (fresh instanceof Error) {
+          await this.#downloadBackoff(row.key, attempt, `the status could not be re-read: ${fresh.message}`);
+          return;
+        }
+        if (fresh) {
+          current = fresh;
+          continue;
+        }
+        if (!(err instanceof DownloadError) || !GONE_STATUSES.has(err.status)) {
+          await this.#downloadBackoff(row.key, attempt, d.reason);
+          return;
+        }
+        await this.#failExpired(current, `${d.reason}; the provider has no other result URL for it`);
+        return;
+      }
+      if (d.action === 'expired') {
+        await this.#failExpired(current, `${d.reason} (also after re-reading the status)`);
+        return;
+      }
+      await this.#downloadBackoff(row.key, attempt, d.reason, d.delayMs);
       return;
+    }
+  }
+
+  /** One download of the row's URL; resolves undefined once archived, or to what went wrong. */
+  async #tryDownload(row: TaskRow): Promise<unknown> {
+    const url = row.resultUrls?.[0];
+    if (!url) return new DownloadError(ERROR_CODES.DOWNLOAD, 'the provider reported success without a result URL', { url: '', status: 404 });
+    if (row.expiresAt !== null && row.expiresAt <= this.#o.now()) {
+      // Treated as the 410 the host would answer, without asking it.
+      return new DownloadError(ERROR_CODES.DOWNLOAD, `result URL expired at ${new Date(row.expiresAt).toISOString()}`, { url, status: 410 });
     }
     const file = videoFileName(row);
     try {
@@ -288,19 +230,46 @@ export class RunLoop {
       await writeSidecar(this.#dir, sidecarFromRow(archived));
       this.#move(row.key, 'succeeded', 'archived', { file, sha256: got.sha256, bytes: got.bytes, media_json: JSON.stringify(got.media) }, {}, row.taskId ?? undefined);
       this.#o.onEvent({ type: 'archived', key: row.key, taskId: row.taskId!, file: join(this.#dir, file), bytes: got.bytes, sha256: got.sha256 });
+      return undefined;
     } catch (err) {
-      if ((err as Error).name === 'AbortError') return;
-      const gone = err instanceof DownloadError && [403, 404, 410].includes(err.status);
-      if (gone) {
-        this.#move(row.key, 'succeeded', 'failed', { fail_reason: 'expired', fail_code: 'EXPIRED', fail_msg: (err as Error).message }, {}, row.taskId ?? undefined);
-        return;
-      }
-      const attempt = (this.#downloadAttempts.get(row.key) ?? 0) + 1;
-      this.#downloadAttempts.set(row.key, attempt);
-      const delayMs = backoffDelay(attempt - 1, this.#backoff);
-      this.#o.onEvent({ type: 'retry', key: row.key, during: 'download', delayMs, reason: (err as Error).message });
-      await new Promise((r) => setTimeout(r, delayMs));
+      return err;
     }
+  }
+
+  /**
+   * Re-read a succeeded task's status for its current result URL: the row with the URL
+   * stored (treated as fresh: valid for resultTtlMs from now), undefined when the provider
+   * has none for it, or the error when the status could not be read.
+   */
+  async #refreshResult(row: TaskRow): Promise<TaskRow | undefined | Error> {
+    if (!row.taskId) return undefined;
+    let status: TaskStatus | undefined;
+    try {
+      status = await this.#budget.schedule('poll', () => this.#client.status(row.model, row.taskId!));
+    } catch (err) {
+      // 404: the provider no longer knows the task, so it has no other URL for it either.
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      return err instanceof Error ? err : new Error(String(err));
+    }
+    if (status === undefined) return new Error('the run is stopping');
+    const urls = status.state === 'success' ? status.resultUrls ?? [] : [];
+    if (urls.length === 0) return undefined;
+    const expiresAt = this.#o.now() + this.#o.resultTtlMs;
+    if (!this.#store.refreshResult(this.#run, row.key, urls, expiresAt)) return undefined;
+    return { ...row, resultUrls: urls, expiresAt };
+  }
+
+  async #failExpired(row: TaskRow, why: string): Promise<void> {
+    // A .part left by a process killed mid-download would otherwise outlive the task.
+    await rm(join(this.#dir, `${videoFileName(row)}.part`), { force: true });
+    this.#move(row.key, 'succeeded', 'failed', { fail_reason: 'expired', fail_code: 'EXPIRED', fail_msg: why }, {}, row.taskId ?? undefined);
+  }
+
+  /** Counts a failed attempt and waits before the slot is given back (the next attempt comes from #startDownloads). */
+  async #downloadBackoff(key: string, attempt: number, reason: string, delayMs: number = backoffDelay(attempt, this.#backoff)): Promise<void> {
+    this.#downloadAttempts.set(key, attempt + 1);
+    this.#o.onEvent({ type: 'retry', key, during: 'download', delayMs, reason });
+    await new Promise((r) => setTimeout(r, delayMs));
   }
 
   // ---- plumbing ---------------------------------------------------------------------
@@ -330,11 +299,14 @@ export class RunLoop {
     w?.();
   }
 
+  /** Until the next poll is due, a submit backoff ends, or something finishes (at most 1 s). */
   async #sleep(): Promise<void> {
     const now = this.#o.now();
     let next = now + 1000;
-    for (const t of this.#inFlight.values()) if (!t.polling) next = Math.min(next, t.nextPollAt);
-    if (this.#submitBlockedUntil > now) next = Math.min(next, this.#submitBlockedUntil);
+    const due = this.#poller.nextDueAt();
+    if (due !== undefined) next = Math.min(next, due);
+    const blocked = this.#submitter.blockedUntil;
+    if (blocked > now) next = Math.min(next, blocked);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.#wakeUp = null;

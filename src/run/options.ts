@@ -21,7 +21,11 @@ export interface RunOptions {
   rpm?: number;
   /** Tasks in flight at once. @default 980 (the documented 1,000 less a margin for tasks in doubt) */
   concurrency?: number;
-  /** Interval between polls of a task after its first poll, ms. @default 5000 (the documented advice) */
+  /**
+   * Shortest interval between two polls of one task, ms. The interval widens with the
+   * number of tasks being polled so that polls and submits together stay within `rpm`.
+   * @default 2000
+   */
   pollIntervalMs?: number;
   /**
    * First poll of a task this long after its submit until completions have been observed;
@@ -33,9 +37,19 @@ export interface RunOptions {
   downloadConcurrency?: number;
   /** Result URLs are valid this long after completion. @default 15 days (documented) */
   resultTtlMs?: number;
-  /** async (poll) or callback. @default 'async' */
+  /** async (poll) or callback. @default 'async' (or 'callback' when `callbackUrl` is set) */
   requestType?: RequestType;
+  /**
+   * Public URL the provider can reach, forwarded to `listen`; a secret path segment is
+   * appended to it (see src/callback). Setting it selects callback mode.
+   */
   callbackUrl?: string;
+  /** Where the built-in callback receiver listens. @default the host and port of `callbackUrl` */
+  listen?: { host: string; port: number };
+  /** A task still running this long after its submit is reported stuck and no longer polled in this run. @default 600000 (10 min) */
+  stuckAfterMs?: number;
+  /** Random numbers in [0, 1) for jitter; injected by tests. @default Math.random */
+  random?: () => number;
   /** Base of the exponential retry backoff, ms. @default 1000 */
   retryBaseMs?: number;
   /** Aborting stops new submits; requests in flight finish; the run ends `interrupted`. */
@@ -60,6 +74,9 @@ export interface ResolvedRunOptions {
   resultTtlMs: number;
   requestType: RequestType;
   callbackUrl: string | undefined;
+  listen: { host: string; port: number } | undefined;
+  stuckAfterMs: number;
+  random: () => number;
   retryBaseMs: number;
   signal: AbortSignal | undefined;
   onEvent: RunEventListener;
@@ -70,11 +87,12 @@ export const DEFAULTS = {
   out: 'output',
   rpm: 9500,
   concurrency: 980,
-  pollIntervalMs: 5000,
+  pollIntervalMs: 2000,
   firstPollMs: 30_000,
   downloadConcurrency: 4,
   resultTtlMs: 15 * 24 * 3600 * 1000,
   retryBaseMs: 1000,
+  stuckAfterMs: 600_000,
 } as const;
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
@@ -86,8 +104,9 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
 export function resolveRunOptions(o: RunOptions): ResolvedRunOptions {
   const out = resolve(o.out ?? DEFAULTS.out);
   const first = positiveInt('firstPollMs', o.firstPollMs, DEFAULTS.firstPollMs);
-  const requestType = o.requestType ?? 'async';
+  const requestType = o.requestType ?? (o.callbackUrl ? 'callback' : 'async');
   if (requestType === 'callback' && !o.callbackUrl) throw new UsageError('Expected `callbackUrl` when `requestType` is callback');
+  const listen = requestType === 'callback' ? (o.listen ?? listenOf(o.callbackUrl!)) : undefined;
   if (!o.apiKey) throw new UsageError('Expected `apiKey` to be a non-empty string');
   return {
     manifest: o.manifest,
@@ -105,9 +124,25 @@ export function resolveRunOptions(o: RunOptions): ResolvedRunOptions {
     resultTtlMs: positiveInt('resultTtlMs', o.resultTtlMs, DEFAULTS.resultTtlMs),
     requestType,
     callbackUrl: o.callbackUrl,
+    listen,
+    stuckAfterMs: positiveInt('stuckAfterMs', o.stuckAfterMs, DEFAULTS.stuckAfterMs),
+    random: o.random ?? Math.random,
     retryBaseMs: positiveInt('retryBaseMs', o.retryBaseMs, DEFAULTS.retryBaseMs),
     signal: o.signal,
     onEvent: o.onEvent ?? (() => {}),
     now: o.now ?? Date.now,
   };
+}
+
+/** The receiver listens where the callback URL points unless told otherwise (no proxy in between). */
+function listenOf(callbackUrl: string): { host: string; port: number } {
+  let u: URL;
+  try {
+    u = new URL(callbackUrl);
+  } catch {
+    throw new UsageError(`Expected \`callbackUrl\` to be an http(s) URL, got \`${callbackUrl}\``);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`Expected \`callbackUrl\` to be an http(s) URL, got \`${callbackUrl}\``);
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port };
 }
