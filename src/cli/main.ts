@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ERROR_CODES, ManifestError, VidbatchError } from '../core/errors.js';
+import { ERROR_CODES, ManifestError, UsageError, VidbatchError } from '../core/errors.js';
 import { EXIT, type ExitCode } from '../core/exitCodes.js';
 import { redact } from '../core/redact.js';
+import { exportCommand } from './commands/export.js';
+import { reportCommand } from './commands/report.js';
+import { retryCommand } from './commands/retry.js';
+import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
 import { statusCommand } from './commands/status.js';
@@ -23,10 +28,24 @@ export function buildProgram(setExit: (code: ExitCode) => void): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [runCommand(setExit), statusCommand(), simCommand()]) {
+  for (const cmd of [runCommand(setExit), planCommand(), statusCommand(), retryCommand(), reportCommand(), exportCommand(), simCommand()]) {
     program.addCommand(cmd.exitOverride().showHelpAfterError());
   }
   return program;
+}
+
+/**
+ * `.env` in the working directory (git-ignored), read with Node's own loader: a variable
+ * already set in the environment wins over the file.
+ */
+export function loadDotEnv(file = resolve('.env')): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    process.loadEnvFile(file);
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  return true;
 }
 
 /** The only place that turns errors into exit codes and messages. */
@@ -34,6 +53,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   let code: ExitCode = EXIT.OK;
   const program = buildProgram((c) => (code = c));
   try {
+    loadDotEnv();
     await program.parseAsync(argv as string[]);
     return code;
   } catch (err) {
@@ -63,6 +83,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // `vidbatch export | head`: the reader went away; that is not an error of ours.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const code = await main(process.argv);
   // Let stdout drain, then leave with the code even if a handle (a pool socket) lingers.
   process.exitCode = code;
