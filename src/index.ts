@@ -13,7 +13,7 @@ export { run, runNameFrom, type RunResult } from './run/run.js';
 export { planManifest as plan, type PlanReport, type PlanLimits } from './cli/commands/plan.js';
 export { DEFAULTS, type RunOptions } from './run/options.js';
 export type { RunEvent, RunOutcome, RunEventListener, StopReason } from './run/events.js';
-export { readManifest, parseManifest, taskKey, type Manifest } from './manifest/index.js';
+export { readManifest, parseManifest, streamManifest, taskKey, type Manifest } from './manifest/index.js';
 export { ApixoClient, resolveApiConfig, type ApixoClientOptions } from './api/index.js';
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorStats } from './sim/index.js';
 export { Store, type TaskRow, type StateCounts, type RunInfo } from './store/index.js';

@@ -85,7 +85,7 @@ export function hostPort(value: string): { host: string; port: number } {
 export function runCommand(setExit: (code: ExitCode) => void): Command {
   return new Command('run')
     .description('make every video of a manifest, or continue the run where it stopped')
-    .argument('<manifest>', 'manifest file (.yaml, .yml or .csv)')
+    .argument('<manifest>', 'manifest file (.yaml, .yml, .csv, .tsv, .jsonl, .json or .txt)')
     .option('--db <file>', 'SQLite checkpoint of the run (default: <out>/vidbatch.db)')
     .option('--out <dir>', 'output folder; videos go to <out>/<run>/', DEFAULTS.out)
     .option('--run <name>', "run name (default: the manifest's name, else its file name)")
