@@ -94,7 +94,7 @@ export function sidecarFromRow(row: TaskRow): Sidecar {
  * the store at the end of every run, so a crash between the two writes leaves neither a
  * missing nor a doubled line for long.
  */
-export async function rewriteResults(dir: string, rows: readonly TaskRow[]): Promise<string> {
+export async function rewriteResults(dir: string, rows: Iterable<TaskRow>): Promise<string> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, 'results.jsonl');
   const tmp = `${path}.part`;

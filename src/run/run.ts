@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { ApixoClient } from '../api/index.js';
@@ -7,7 +8,7 @@ import { Store, type StateCounts } from '../store/index.js';
 import { createDownloadAgent } from '../fetch/download.js';
 import { rewriteResults } from '../fetch/archive.js';
 import { openRunLog } from '../log/runLog.js';
-import { writeGallery } from '../report/gallery.js';
+import { GALLERY_FILE, writeGallery } from '../report/gallery.js';
 import { startCallbackReceiver, type CallbackReceiver } from '../callback/receiver.js';
 import { callbackSecret, redactSecret, withSecret } from '../callback/secret.js';
 import type { RunOutcome } from './events.js';
@@ -52,9 +53,11 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const downloadAgent = createDownloadAgent();
   const started = o.now();
   let archivedNow = 0;
+  let transitionsNow = 0;
   const listener = o.onEvent;
   o.onEvent = (e) => {
     if (e.type === 'archived') archivedNow++;
+    if (e.type === 'transition') transitionsNow++;
     listener(e);
   };
   let locked = false;
@@ -80,9 +83,14 @@ export async function run(options: RunOptions): Promise<RunResult> {
     // A re-run that archived nothing keeps a results.jsonl that is already right: reading
     // and rewriting 100,000 rows would take seconds to decide that nothing was to be done.
     const resultsFile = join(dir, 'results.jsonl');
-    const results = archivedNow === 0 && (await linesIfComplete(resultsFile)) === counts.archived ? resultsFile : await rewriteResults(dir, store.listTasks(name));
+    const results = archivedNow === 0 && (await linesIfComplete(resultsFile)) === counts.archived ? resultsFile : await rewriteResults(dir, store.iterateTasks(name, 'archived'));
     o.onEvent({ type: 'run-end', run: name, counts, outcome, elapsedMs: o.now() - started });
-    const gallery = await writeGallery(dir, name, store.listTasks(name)).then((g) => g.file, (e: unknown) => void log.error(e, 'the gallery could not be written'));
+    // Likewise a gallery of a run in which nothing moved is already right.
+    const galleryFile = join(dir, GALLERY_FILE);
+    const gallery =
+      transitionsNow === 0 && added === 0 && existsSync(galleryFile)
+        ? galleryFile
+        : await writeGallery(dir, name, store.listTasks(name)).then((g) => g.file, (e: unknown) => void log.error(e, 'the gallery could not be written'));
     return { run: name, outcome, counts, dir, db: o.db, results, gallery, log: log.file };
   } catch (err) {
     log.error(err, 'the run stopped on an error');

@@ -260,6 +260,14 @@ export class Store {
     return (this.#byState.all(run, state, limit) as RawTaskRow[]).map(fromRaw);
   }
 
+  /** Rows one at a time, in manifest order: for passes over a whole 100k-task run without holding it. */
+  *iterateTasks(run: string, state?: TaskState): IterableIterator<TaskRow> {
+    const rows = (state === undefined
+      ? this.#db.prepare('SELECT * FROM tasks WHERE run = ? ORDER BY seq').iterate(run)
+      : this.#db.prepare('SELECT * FROM tasks WHERE run = ? AND state = ? ORDER BY seq').iterate(run, state)) as IterableIterator<RawTaskRow>;
+    for (const r of rows) yield fromRaw(r);
+  }
+
   listTasks(run: string): TaskRow[] {
     return (this.#db.prepare('SELECT * FROM tasks WHERE run = ? ORDER BY seq').all(run) as RawTaskRow[]).map(fromRaw);
   }
