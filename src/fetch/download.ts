@@ -121,6 +121,8 @@ export async function downloadVerified(url: string, dest: string, options: Downl
  * when the body arrived to its end, or to the error that cut it (to resume); throws when
  * there is nothing to resume (no answer, an error status).
  */
+const WRITE_BLOCK_BYTES = 1 << 20;
+
 async function fetchInto(url: string, p: Progress, options: DownloadOptions): Promise<ResultDownloadError | undefined> {
   const headers: Record<string, string> = {};
   if (p.have > 0) {
@@ -159,13 +161,29 @@ async function fetchInto(url: string, p: Progress, options: DownloadOptions): Pr
     const etag = header(res.headers, 'etag');
     p.validator = etag && !etag.startsWith('W/') ? etag : header(res.headers, 'last-modified');
   }
+  // Chunks arrive at 16–64 KiB; writing each one is a thread-pool round trip, so they are
+  // gathered and written in blocks. `have` counts only bytes on disk, and whatever was
+  // gathered is written before a cut is reported, so a resume starts exactly there.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const block = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await p.fh.write(block, 0, block.length, p.have);
+    p.have += block.length;
+  };
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       p.hash.update(chunk);
-      await p.fh.write(chunk, 0, chunk.length, p.have);
-      p.have += chunk.length;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= WRITE_BLOCK_BYTES) await flush();
     }
+    await flush();
   } catch (err) {
+    await flush();
     if ((err as Error).name === 'AbortError' || options.signal?.aborted) throw err;
     return new ResultDownloadError(`GET ${url}: the body was cut off after ${p.have} bytes: ${(err as Error).message}`, { url, status: res.statusCode, networkCode: networkCodeOf(err), cause: err });
   }
