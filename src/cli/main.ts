@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ERROR_CODES, ManifestError, UsageError, VidbatchError } from '../core/errors.js';
 import { EXIT, type ExitCode } from '../core/exitCodes.js';
@@ -13,6 +12,7 @@ import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
 import { statusCommand } from './commands/status.js';
+import { isEntryPoint } from '../core/entryPoint.js';
 
 const CODE_EXIT: Partial<Record<string, ExitCode>> = {
   [ERROR_CODES.USAGE]: EXIT.USAGE,
@@ -74,15 +74,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   }
 }
 
-function isEntryPoint(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   // `vidbatch export | head`: the reader went away; that is not an error of ours.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
