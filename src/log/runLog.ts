@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { redact } from '../core/redact.js';
 import type { RunEvent, RunEventListener } from '../run/events.js';
-import type { TaskRow } from '../store/index.js';
 
 /** The file a run's JSON-lines log goes to, inside `output/<run>/`. */
 export const RUN_LOG_FILE = 'run.log';
@@ -17,7 +16,7 @@ export interface RunLog {
    * a transition to `failed` that carries no detail gets the stored failCode and failMsg,
    * so the log and the terminal say why at once.
    */
-  wrap(next: RunEventListener, lookup?: (key: string) => Pick<TaskRow, 'failCode' | 'failMsg'> | undefined): RunEventListener;
+  wrap(next: RunEventListener): RunEventListener;
   /** Log an error that ends the run (never its API key). */
   error(err: unknown, message: string): void;
   /** Flush what is buffered and close the file. */
@@ -83,14 +82,9 @@ export function openRunLog(dir: string, options: { run: string; secrets: readonl
   return {
     file,
     logger,
-    wrap(next, lookup) {
+    wrap(next) {
       return (event) => {
-        let e = event;
-        if (lookup && e.type === 'transition' && e.to === 'failed' && !e.detail) {
-          const row = lookup(e.key);
-          const why = [row?.failCode, row?.failMsg].filter(Boolean).join(': ');
-          if (why) e = { ...e, detail: why };
-        }
+        const e = event;
         if (!closed) {
           // `run` is in every line already (pino's base).
           const { type, ...fields } = e as RunEvent & { run?: string };

@@ -276,7 +276,9 @@ export class RunLoop {
 
   #move(key: string, from: TaskState, to: TaskState, fields: TransitionFields, options: TransitionOptions, taskId?: string): void {
     this.#store.transition(this.#run, key, from, to, fields, options);
-    this.#o.onEvent({ type: 'transition', key, from, to, ...(taskId ? { taskId } : {}), ...(options.detail ? { detail: options.detail } : {}) });
+    // A failure's reason travels with its event, so listeners need not read it back from the store.
+    const detail = options.detail ?? ([fields.fail_code, fields.fail_msg].filter(Boolean).join(': ') || undefined);
+    this.#o.onEvent({ type: 'transition', key, from, to, ...(taskId ? { taskId } : {}), ...(detail ? { detail } : {}) });
   }
 
   #requestStop(reason: StopReason, message: string): void {

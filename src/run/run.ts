@@ -48,7 +48,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const dir = join(o.out, name);
   const log = openRunLog(dir, { run: name, secrets: [o.apiKey] });
   const store = Store.open(o.db, { now: o.now });
-  o.onEvent = log.wrap(o.onEvent, (key) => store.getTask(name, key)); // every event also goes to <dir>/run.log
+  o.onEvent = log.wrap(o.onEvent); // every event also goes to <dir>/run.log
   const client = new ApixoClient({ baseUrl: o.baseUrl, apiKey: o.apiKey });
   const downloadAgent = createDownloadAgent();
   const started = o.now();

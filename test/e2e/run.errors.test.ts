@@ -69,8 +69,12 @@ test('CONTENT_VIOLATION and INVALID_IMAGE_URL end as failed with the provider co
     '  - prompt: "animate this photo"',
     '    image_urls: ["https://photos.example.invalid/a.jpg"]',
   ]);
-  const result = await run(runOptions(sim, dir, manifest));
+  const events: RunEvent[] = [];
+  const result = await run(runOptions(sim, dir, manifest, events));
   assert.equal(result.outcome, 'incomplete');
+  const reasons = events.flatMap((e) => (e.type === 'transition' && e.to === 'failed' ? [e.detail ?? ''] : [])).sort();
+  assert.match(reasons[0]!, /^CONTENT_VIOLATION: /, 'the failure event says why');
+  assert.match(reasons[1]!, /^INVALID_IMAGE_URL: /);
   const store = Store.open(result.db);
   t.after(() => store.close());
   const codes = store.listByState(result.run, 'failed').map((r) => r.failCode).sort();
