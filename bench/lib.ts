@@ -3,6 +3,7 @@
  * client run in their own process, so the CPU and memory measured are the client's
  * alone and the simulator never competes with it for one event loop.
  */
+import type { SimulatorStats } from '../src/sim/index.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -29,15 +30,7 @@ export interface ClientReport {
   extra?: Record<string, number | string>;
 }
 
-export interface SimStats {
-  requests: number;
-  submits: number;
-  statusPolls: number;
-  rateLimited: number;
-  created: number;
-  downloads: number;
-  callbacksSent: number;
-}
+export type SimStats = Pick<SimulatorStats, 'requests' | 'submits' | 'statusPolls' | 'rateLimited' | 'created' | 'downloads' | 'callbacksSent'>;
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;

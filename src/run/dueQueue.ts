@@ -1,3 +1,5 @@
+import { MinHeap } from '../core/minHeap.js';
+
 /**
  * Keys ordered by a due time, soonest first: the polls to send and the downloads to
  * start. A binary heap with lazy deletion — rescheduling a key pushes a new entry and
@@ -12,7 +14,7 @@ interface Entry {
 }
 
 export class DueQueue {
-  readonly #heap: Entry[] = [];
+  readonly #heap = new MinHeap<Entry>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   /** The live entry per key; anything else in the heap is stale. */
   readonly #live = new Map<string, Entry>();
   #seq = 0;
@@ -34,9 +36,9 @@ export class DueQueue {
   set(key: string, at: number): void {
     const e = { at, key, seq: this.#seq++ };
     this.#live.set(key, e);
-    this.#push(e);
+    this.#heap.push(e);
     // Stale entries are dropped as they surface; compact if they ever dominate.
-    if (this.#heap.length > 64 && this.#heap.length > 4 * this.#live.size) this.#compact();
+    if (this.#heap.size > 64 && this.#heap.size > 4 * this.#live.size) this.#heap.retain((x) => this.#live.get(x.key) === x);
   }
 
   delete(key: string): void {
@@ -46,61 +48,20 @@ export class DueQueue {
   /** Due time of the soonest live key, or undefined when empty. */
   peekAt(): number | undefined {
     this.#dropStale();
-    return this.#heap[0]?.at;
+    return this.#heap.peek()?.at;
   }
 
   /** Remove and return the soonest key due at or before `now`. */
   popDue(now: number): string | undefined {
     this.#dropStale();
-    const top = this.#heap[0];
+    const top = this.#heap.peek();
     if (!top || top.at > now) return undefined;
-    this.#pop();
+    this.#heap.pop();
     this.#live.delete(top.key);
     return top.key;
   }
 
   #dropStale(): void {
-    for (let top = this.#heap[0]; top && this.#live.get(top.key) !== top; top = this.#heap[0]) this.#pop();
-  }
-
-  #compact(): void {
-    const keep = this.#heap.filter((e) => this.#live.get(e.key) === e);
-    this.#heap.length = 0;
-    for (const e of keep) this.#push(e);
-  }
-
-  #less(a: Entry, b: Entry): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  #push(e: Entry): void {
-    const h = this.#heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = h[parent] as Entry;
-      if (!this.#less(e, p)) break;
-      h[i] = p;
-      i = parent;
-    }
-    h[i] = e;
-  }
-
-  #pop(): void {
-    const h = this.#heap;
-    const last = h.pop();
-    if (h.length === 0 || last === undefined) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const c = r < h.length && this.#less(h[r] as Entry, h[l] as Entry) ? r : l;
-      if (!this.#less(h[c] as Entry, last)) break;
-      h[i] = h[c] as Entry;
-      i = c;
-    }
-    h[i] = last;
+    for (let top = this.#heap.peek(); top && this.#live.get(top.key) !== top; top = this.#heap.peek()) this.#heap.pop();
   }
 }

@@ -11,7 +11,7 @@
  * it is then retried up to `retries` more times after a short backoff.
  */
 import { Agent, request } from 'undici';
-import { MinHeap } from './heap.js';
+import { MinHeap } from '../core/minHeap.js';
 
 export interface CallbackCounters {
   /** POSTs attempted, retries included. */

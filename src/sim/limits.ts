@@ -6,7 +6,7 @@
  * a client that waits for Retry-After is admitted then; Retry-After is the time until
  * the oldest counted request leaves the window, rounded up to whole seconds.
  */
-import { MinHeap } from './heap.js';
+import { MinHeap } from '../core/minHeap.js';
 
 export const WINDOW_MS = 60_000;
 

@@ -1,8 +1,8 @@
 /**
- * A binary min-heap. The simulator keeps two kinds of "things that become due": task
- * completions (for the per-key concurrency count) and callback deliveries. A heap lets
- * both be answered in O(log n) without one timer per task, which matters when a
- * benchmark holds 1,000 tasks in flight and creates 100k over a run.
+ * A binary min-heap, for "things that become due": the simulator's task completions and
+ * callback deliveries, the run loop's polls and downloads. A heap answers each in
+ * O(log n) without one timer per task, which matters with 1,000 tasks in flight and
+ * 100k over a run.
  */
 export class MinHeap<T> {
   readonly #items: T[] = [];
@@ -58,5 +58,12 @@ export class MinHeap<T> {
 
   clear(): void {
     this.#items.length = 0;
+  }
+
+  /** Keep only the items `keep` accepts, in heap order again. */
+  retain(keep: (item: T) => boolean): void {
+    const kept = this.#items.filter(keep);
+    this.#items.length = 0;
+    for (const item of kept) this.push(item);
   }
 }
