@@ -9,8 +9,9 @@
  * Records are handed over one at a time and positions are computed only when asked for,
  * so a million-row sheet costs a callback per row, not a million arrays kept alive.
  */
-import { parse } from 'csv-parse/sync';
-import type { CsvError } from 'csv-parse/sync';
+import { Parser } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse/sync';
+import type { Options } from 'csv-parse/sync';
 import type { Pos } from './raw.js';
 
 const QUOTE = 0x22;
@@ -66,33 +67,59 @@ export function scanCsv(buf: Buffer, options: CsvOptions, onRecord: (r: CsvRecor
   let inStep = true;
   let last: Pos = { line: 1, column: 1 };
   let failure: CsvError | undefined;
+  const record = (cells: string[]): void => {
+    const s = inStep ? scanner.record() : undefined;
+    // Disagreement cannot happen for a record csv-parse accepted (same grammar; tested on
+    // csv-spectrum and MovieGenBench). Should it ever, we stop trusting the scanner: later
+    // records keep their values but point at the last position known to be right.
+    const ok = s && !('error' in s) && s.cells.length === cells.length ? s : undefined;
+    if (!ok) inStep = false;
+    if (ok) last = ok.start;
+    onRecord({ cells, start: ok ? ok.start : last, cellPos: ok?.cells, quoted: ok ? ok.quoted : cells.map(() => false) });
+  };
+  const parseOptions: Options = {
+    delimiter: options.delimiter ?? ',',
+    record_delimiter: ['\r\n', '\n', '\r'],
+    relax_column_count: true, // we check the count ourselves, to report every bad row
+    skip_empty_lines: true,
+    ...(options.comment !== undefined ? { comment: options.comment, comment_no_infix: true } : {}),
+  };
   try {
-    parse(buf, {
-      delimiter: options.delimiter ?? ',',
-      record_delimiter: ['\r\n', '\n', '\r'],
-      relax_column_count: true, // we check the count ourselves, to report every bad row
-      skip_empty_lines: true,
-      ...(options.comment !== undefined ? { comment: options.comment, comment_no_infix: true } : {}),
-      on_record: (cells: string[]) => {
-        const s = inStep ? scanner.record() : undefined;
-        // Disagreement cannot happen for a record csv-parse accepted (same grammar; tested on
-        // csv-spectrum and MovieGenBench). Should it ever, we stop trusting the scanner: later
-        // records keep their values but point at the last position known to be right.
-        const ok = s && !('error' in s) && s.cells.length === cells.length ? s : undefined;
-        if (!ok) inStep = false;
-        if (ok) last = ok.start;
-        onRecord({ cells, start: ok ? ok.start : last, cellPos: ok?.cells, quoted: ok ? ok.quoted : cells.map(() => false) });
-        return null;
-      },
-    });
+    // csv-parse's own parser, as its sync parse() runs it, with each record handed to us
+    // as it is made. Through on_record, csv-parse would build an info object per record
+    // (a third of its time) and keep none of the records either.
+    const api = parserApi(parseOptions);
+    if (api) {
+      const error = api.parse(buf, true, record, () => {});
+      if (error !== undefined) throw error;
+    } else {
+      parse(buf, {
+        ...parseOptions,
+        on_record: (cells: string[]) => {
+          record(cells);
+          return null;
+        },
+      });
+    }
   } catch (e) {
-    if (!(e instanceof Error) || !('code' in e)) throw e;
-    failure = e as CsvError;
+    // Only csv-parse's own errors are the sheet's fault; one from the record callback (a
+    // database that could not take a task) is rethrown as it is.
+    if (!(e instanceof CsvError)) throw e;
+    failure = e;
   }
   if (!failure) return undefined;
   const s = inStep ? scanner.record() : undefined;
   const at = s && 'error' in s ? s.at : inStep ? scanner.here() : last;
   return { pos: plain(at), message: csvErrorMessage(failure, s && 'error' in s ? s.error : undefined) };
+}
+
+/** The parse function of csv-parse's stream parser (csv-parse ≥ 5: `new Parser(options).api`), if this version has it. */
+interface ParserApi {
+  parse(buf: Buffer, end: boolean, push: (cells: string[]) => void, close: () => void): Error | undefined;
+}
+function parserApi(options: Options): ParserApi | undefined {
+  const api = (new Parser(options) as unknown as { api?: Partial<ParserApi> }).api;
+  return api && typeof api.parse === 'function' ? (api as ParserApi) : undefined;
 }
 
 /** All records at once, positions made plain: for tests and small files. */
@@ -153,10 +180,13 @@ class Scanner {
     const cells: Pos[] = [];
     const quoted: boolean[] = [];
     for (;;) {
-      cells.push(new LazyPos(b, line, lineStart, i));
+      // The first cell starts where the record does: the same (immutable) position.
+      cells.push(cells.length === 0 ? start : new LazyPos(b, line, lineStart, i));
       if (b[i] === QUOTE) {
         quoted.push(true);
-        const open = new LazyPos(b, line, lineStart, i);
+        const openLine = line;
+        const openLineStart = lineStart;
+        const open = i;
         i++;
         for (;;) {
           const q = b.indexOf(QUOTE, i);
@@ -170,7 +200,7 @@ class Scanner {
           }
           if (q < 0) {
             this.#save(end, line, lineStart);
-            return { error: 'unclosed', at: open };
+            return { error: 'unclosed', at: new LazyPos(b, openLine, openLineStart, open) };
           }
           if (b[q + 1] === QUOTE) {
             i = q + 2;

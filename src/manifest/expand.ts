@@ -18,6 +18,7 @@ import { UnitScope, chooseFields, prepareUnit, renderUnit, type Prepared, type U
 import { firstPerPath, isInputField, resolveSettings, setting, validateVariation, type Problem, type Settings } from './validate.js';
 import { Wildcards } from './wildcards.js';
 import { documentSchema } from './document.js';
+import { emitVariations } from './emit.js';
 
 export interface Expansion {
   name: string | undefined;
@@ -111,9 +112,7 @@ export function expandManifest(raw: RawManifest, includes: Includes, problem: Pr
       const n = indices ? indices.length : p.count;
       expanded += n * p.unit.takes;
       if (expanded > settings.maxTasks) return; // counted, never rendered
-      for (let j = 0; j < n; j++) {
-        for (const t of validateVariation(renderUnit(p, indices ? indices[j]! : j), file, problem)) emit(t);
-      }
+      emitVariations(p, n, indices, file, problem, emit);
     });
     perEntry.push({ path: entry.raw.path || 'rows', start, n: expanded - before });
   });

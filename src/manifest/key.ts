@@ -59,6 +59,105 @@ export function taskJson(model: string, provider: Provider, input: VideoInput, t
   return `{"input":{${body}},"model":${JSON.stringify(model)},"provider":${JSON.stringify(provider)},"take":${JSON.stringify(take)}}`;
 }
 
+/** JSON of the last value seen in one place: a sheet's negative prompt, the model or the mode recur task after task. */
+class JsonOfLast {
+  #value: unknown = undefined;
+  #json = '';
+  of(value: string | number): string {
+    if (value !== this.#value) {
+      this.#json = JSON.stringify(value);
+      this.#value = value;
+    }
+    return this.#json;
+  }
+}
+
+/** `"name":<JSON>,` for the last value seen in one place: an aspect ratio or a cfg_scale recurs task after task. */
+class PieceOfLast {
+  readonly #name: string;
+  #value: unknown = undefined;
+  #piece = '';
+  constructor(name: string) {
+    this.#name = name;
+  }
+  of(value: string | number): string {
+    if (value !== this.#value) {
+      this.#piece = `"${this.#name}":${JSON.stringify(value)},`;
+      this.#value = value;
+    }
+    return this.#piece;
+  }
+}
+
+const aspectPiece = new PieceOfLast('aspect_ratio');
+const cfgPiece = new PieceOfLast('cfg_scale');
+const json = { mode: new JsonOfLast(), negative: new JsonOfLast(), prompt: new JsonOfLast(), model: new JsonOfLast(), provider: new JsonOfLast() };
+/** `"duration":5,` — durations alternate within a row (5, 10, 5, 10): one piece per value. */
+const durationPieces = new Map<number, string>();
+
+/**
+ * From `"mode":` to `"take":`, for the last mode, negative prompt, prompt, model and
+ * provider: the same for every variation of a row that only its axes tell apart.
+ */
+const tail = { made: false, mode: '', negative: undefined as string | undefined, prompt: '', model: '', provider: '', text: '' };
+
+/**
+ * taskKey for an input made by the manifest stage itself (emit.ts): own fields of their
+ * schema's types only. Same bytes as taskJson: the fields sorted, a comma after each but
+ * the last (`"mode"` and `"prompt"` are always there), built from pieces kept from the
+ * task before when unchanged. Anything unexpected takes the general path.
+ */
+export function knownTaskKey(model: string, provider: Provider, input: VideoInput, take: number): string {
+  const { aspect_ratio, cfg_scale, duration, image_urls, mode, negative_prompt, prompt } = input;
+  if (
+    typeof mode !== 'string' ||
+    typeof prompt !== 'string' ||
+    !(aspect_ratio === undefined || typeof aspect_ratio === 'string') ||
+    !(negative_prompt === undefined || typeof negative_prompt === 'string') ||
+    !(cfg_scale === undefined || (typeof cfg_scale === 'number' && Number.isFinite(cfg_scale))) ||
+    !(duration === undefined || (typeof duration === 'number' && Number.isFinite(duration))) ||
+    !(image_urls === undefined || (Array.isArray(image_urls) && image_urls.every((u) => typeof u === 'string'))) ||
+    !Number.isFinite(take) ||
+    typeof model !== 'string' ||
+    typeof provider !== 'string'
+  ) {
+    return taskKey(model, provider, input, take);
+  }
+  let text = '{"input":{';
+  if (aspect_ratio !== undefined) text += aspectPiece.of(aspect_ratio);
+  if (cfg_scale !== undefined) text += cfgPiece.of(cfg_scale);
+  if (duration !== undefined) {
+    let piece = durationPieces.get(duration);
+    if (piece === undefined) {
+      piece = '"duration":' + JSON.stringify(duration) + ',';
+      if (durationPieces.size < 64) durationPieces.set(duration, piece);
+    }
+    text += piece;
+  }
+  if (image_urls !== undefined) text += '"image_urls":[' + image_urls.map((u) => JSON.stringify(u)).join(',') + '],';
+  if (!tail.made || tail.mode !== mode || tail.negative !== negative_prompt || tail.prompt !== prompt || tail.model !== model || tail.provider !== provider) {
+    tail.text =
+      '"mode":' +
+      json.mode.of(mode) +
+      (negative_prompt === undefined ? '' : ',"negative_prompt":' + json.negative.of(negative_prompt)) +
+      ',"prompt":' +
+      json.prompt.of(prompt) +
+      '},"model":' +
+      json.model.of(model) +
+      ',"provider":' +
+      json.provider.of(provider) +
+      ',"take":';
+    tail.made = true;
+    tail.mode = mode;
+    tail.negative = negative_prompt;
+    tail.prompt = prompt;
+    tail.model = model;
+    tail.provider = provider;
+  }
+  text += tail.text + (take === 1 ? '1}' : JSON.stringify(take) + '}');
+  return (oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text, 'utf8').digest('hex')).slice(0, 24);
+}
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -16,7 +16,7 @@ import { formatFromName, readSheet, type SheetColumn } from './sheets.js';
 import { SHEET_FORMATS, type SheetFormat } from './document.js';
 import { didYouMean, suggestionSuffix } from './suggest.js';
 import { parseTemplate, type Template } from './template.js';
-import { chooseFields, type Unit } from './units.js';
+import { chooseFields, labelsCopy, type Unit } from './units.js';
 import { setting, type Problem } from './validate.js';
 
 /** An entry with its own settings checked and its axes merged with the top-level ones. */
@@ -192,6 +192,7 @@ export function walkSheet(entry: Entry, ctx: SheetContext, visit: (unit: Unit) =
     return !fatal;
   };
 
+  const entryLabels = Object.entries(entry.labels);
   let first = true;
   readSheet(decoded.bytes, decoded.text, { format, rowsPath, ...optionsOf(entry, ctx) }, {
     header,
@@ -199,8 +200,8 @@ export function walkSheet(entry: Entry, ctx: SheetContext, visit: (unit: Unit) =
     record: (rec) => {
       const unitPath = `${rowsPath}[${rec.index}]`;
       const cellFields = new Map<string, RawValue>();
-      const vars = new Map<string, string | Template>(Object.entries(entry.labels));
-      const labels: Record<string, string> = { ...entry.labels };
+      const vars = new Map<string, string | Template>(entryLabels);
+      const labels = labelsCopy(entry.labels);
       for (const [column, rv] of rec.cells) {
         const t = classify(column, rv.keyPos);
         if (t.kind === 'drop') continue;
@@ -261,7 +262,8 @@ export function walkSheet(entry: Entry, ctx: SheetContext, visit: (unit: Unit) =
 }
 
 function rowSetting<T>(schema: z.ZodType<T>, raw: RawEntry, cells: ReadonlyMap<string, RawValue>, key: string, unitPath: string, problem: Problem): T | undefined {
-  return setting(schema, raw.fields.has(key) ? undefined : cells.get(key), `${unitPath}.${key}`, problem);
+  const rv = raw.fields.has(key) ? undefined : cells.get(key);
+  return rv === undefined ? undefined : setting(schema, rv, `${unitPath}.${key}`, problem);
 }
 
 const sheetFormat = z.enum(SHEET_FORMATS, { error: (iss) => `expected one of ${SHEET_FORMATS.join(', ')}, got ${String(iss.input)}` });

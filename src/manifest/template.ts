@@ -45,7 +45,24 @@ export function literalTemplate(text: string): Template {
   return { source: text, parts: text === '' ? [] : [{ kind: 'text', text }], constant: true };
 }
 
+/**
+ * The last text parsed and what it gave: a sheet's prompt cell is parsed as the row's
+ * {{prompt}} and again as its prompt. Parsing is a function of the text and the syntax
+ * alone, and templates are never changed once made, so the result can be handed out twice.
+ */
+let lastSource: string | undefined;
+let lastSyntax: Syntax = 'full';
+let lastResult: Template | TemplateError = literalTemplate('');
+
 export function parseTemplate(source: string, syntax: Syntax = 'full'): Template | TemplateError {
+  if (source === lastSource && syntax === lastSyntax) return lastResult;
+  lastResult = parse(source, syntax);
+  lastSource = source;
+  lastSyntax = syntax;
+  return lastResult;
+}
+
+function parse(source: string, syntax: Syntax): Template | TemplateError {
   if (syntax === 'literal' || !SPECIAL.test(source)) return literalTemplate(source);
   let i = 0;
   let constant = true;

@@ -98,8 +98,9 @@ export function prepareUnit(unit: Unit, wildcards: Wildcards, problem: Problem, 
   let ok = true;
   const at = unit.path ? `${unit.path}.` : '';
   const templates: Prepared['templates'] = [];
-  const used = new Set<string>();
-  const check = { unit, scope, used, wildcards, problem, manifestFile };
+  // What the templates use; made when one is not constant (most prompts are plain text).
+  let check: CheckContext | undefined;
+  const checking = (): CheckContext => (check ??= { unit, scope, used: new Set<string>(), wildcards, problem, manifestFile });
   for (const f of TEXT_FIELDS) {
     const c = unit.fixed.get(f);
     if (!c) continue;
@@ -108,7 +109,7 @@ export function prepareUnit(unit: Unit, wildcards: Wildcards, problem: Problem, 
       if (typeof c.rv.value === 'string') ok = false;
       continue;
     }
-    if (!t.constant && !checkOne(check, t, c, at + f)) ok = false;
+    if (!t.constant && !checkOne(checking(), t, c, at + f)) ok = false;
     templates.push({ field: f, chosen: c, template: t });
   }
   let urls: Prepared['urls'];
@@ -123,7 +124,7 @@ export function prepareUnit(unit: Unit, wildcards: Wildcards, problem: Problem, 
         ok = false;
         problem(itemRv.pos, `${at}image_urls[${i}]`, t.message, images.rv.file ?? manifestFile);
       } else {
-        if (!checkOne(check, t, { ...images, rv: itemRv }, `${at}image_urls[${i}]`)) ok = false;
+        if (!checkOne(checking(), t, { ...images, rv: itemRv }, `${at}image_urls[${i}]`)) ok = false;
         items.push(t);
       }
     });
@@ -131,7 +132,10 @@ export function prepareUnit(unit: Unit, wildcards: Wildcards, problem: Problem, 
   }
   if (!ok) return undefined;
   // An axis the unit neither uses nor is set by would only repeat the same task.
-  const axes = unit.axes.filter((a) => unit.fieldAxes.get(a.name) === a || used.has(a.name));
+  const used = check?.used;
+  const applies = (a: RawAxis): boolean => unit.fieldAxes.get(a.name) === a || used?.has(a.name) === true;
+  // (All of them, commonly: the unit's own list, shared with its entry's other units, is not copied.)
+  const axes = unit.axes.every(applies) ? unit.axes : unit.axes.filter(applies);
   let templateCount = 1;
   for (const t of templates) templateCount *= countTemplate(t.template, scope);
   let count = templateCount;
@@ -143,9 +147,18 @@ export function prepareUnit(unit: Unit, wildcards: Wildcards, problem: Problem, 
   return { unit, axes, templates, urls, templateCount, count, scope };
 }
 
+interface CheckContext {
+  unit: Unit;
+  scope: UnitScope;
+  used: Set<string>;
+  wildcards: Wildcards;
+  problem: Problem;
+  manifestFile: string;
+}
+
 /** Report what `t` refers to and the scope lacks; false when anything was. */
 function checkOne(
-  ctx: { unit: Unit; scope: UnitScope; used: Set<string>; wildcards: Wildcards; problem: Problem; manifestFile: string },
+  ctx: CheckContext,
   t: Template,
   c: Chosen,
   field: string,
@@ -171,7 +184,7 @@ export function encodeUrlPart(text: string): string {
   return text.replace(/[^A-Za-z0-9\-._~/!$&'()*+,;=:@%]/gu, (c) => encodeURIComponent(c));
 }
 
-function renderUrl(t: Template, scope: Scope): string {
+export function renderUrl(t: Template, scope: Scope): string {
   if (t.constant) return t.source;
   const whole = t.parts.length === 1;
   return t.parts
@@ -185,10 +198,20 @@ function renderUrl(t: Template, scope: Scope): string {
     .join('');
 }
 
+/**
+ * A copy of a labels object, to add labels to. The same as `{ ...labels }` for these
+ * objects (own data properties, never `__proto__`: they are only ever assigned to), but
+ * V8 gives an object made by spreading a map of its own, so adding a label to it makes
+ * yet another map — about a microsecond a task on a million-row sheet.
+ */
+export function labelsCopy(labels: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.assign({}, labels);
+}
+
 /** Variation `index` of a prepared unit: the axes vary slowest, then the templates in field order. */
 export function renderUnit(p: Prepared, index: number): Variation {
   const { unit, scope } = p;
-  const labels: Record<string, string> = { ...unit.labels };
+  const labels = labelsCopy(unit.labels);
   const fields = new Map(unit.fixed);
   let model = unit.model;
   let provider = unit.provider;
@@ -239,7 +262,7 @@ export function renderUnit(p: Prepared, index: number): Variation {
 const axisValues = new WeakMap<RawAxisValue, { text: string; chosen: Chosen }>();
 
 /** An axis value as a variable and as a field value: made once, used by every variation. */
-function axisValue(axis: RawAxis, value: RawAxisValue): { text: string; chosen: Chosen } {
+export function axisValue(axis: RawAxis, value: RawAxisValue): { text: string; chosen: Chosen } {
   let made = axisValues.get(value);
   if (!made) {
     const v = axis.name === 'image_urls' && typeof value.value === 'string' ? [value.value] : value.value;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { VideoInput } from '../../src/core/types.js';
 import { canonicalJson, taskKey } from '../../src/manifest/index.js';
-import { taskJson } from '../../src/manifest/key.js';
+import { knownTaskKey, taskJson } from '../../src/manifest/key.js';
 import { parseText } from './helpers.js';
 
 const base: VideoInput = {
@@ -84,4 +84,25 @@ test('the fast task JSON is byte for byte the canonical JSON (keys of existing r
   // Anything outside the known shape takes the general path, with the same result.
   const odd = { mode: 'text-to-video', prompt: 'd', extra: { b: 1, a: 2 } } as unknown as VideoInput;
   assert.equal(taskJson('m', 'auto', odd, 1), canonicalJson({ model: 'm', provider: 'auto', input: odd, take: 1 }));
+});
+
+test("the manifest stage's own key path (pieces kept from the task before) gives taskKey's keys", () => {
+  // Sequences as a sheet makes them: a row's durations one after the other, then the next
+  // row with only its prompt changed; fields that come and go; values JSON must escape.
+  const prompts = ['a', 'a lighthouse at dusk', 'quote " backslash \\ newline \n é 🎬 \u2028', 'a', 'b'];
+  const shapes: ((prompt: string, duration: 5 | 10) => VideoInput)[] = [
+    (prompt, duration) => ({ mode: 'text-to-video', prompt, duration, aspect_ratio: '16:9', negative_prompt: 'blurry, watermark' }),
+    (prompt, duration) => ({ mode: 'text-to-video', prompt, duration, aspect_ratio: duration === 5 ? '9:16' : '1:1', cfg_scale: 0.35 }),
+    (prompt, duration) => ({ ...base, prompt, duration }),
+    (prompt, duration) => ({ mode: 'image-to-video', prompt, duration, image_urls: ['https://a.io/1.png', 'https://a.io/2 "x".png'], negative_prompt: prompt }),
+    (prompt, duration) => ({ mode: 'text-to-video', prompt, duration, negative_prompt: duration === 5 ? 'n' : 'm' }),
+    (prompt, duration) => ({ mode: duration === 5 ? 'text-to-video' : 'image-to-video', prompt, duration, cfg_scale: duration / 10 }),
+  ];
+  const inputs = shapes.flatMap((shape) => prompts.flatMap((prompt) => [shape(prompt, 5), shape(prompt, 10)]));
+  const tasks = [['kling-2-5-turbo-pro', 'auto', 1], ['kling-2-5-turbo-pro', 'auto', 2], ['kling-2-5-turbo-std', 'auto', 2], ['kling-2-5-turbo-std', 'value', 2]] as const;
+  const check = (model: string, provider: 'auto' | 'value', input: VideoInput, take: number): void =>
+    assert.equal(knownTaskKey(model, provider, input, take), taskKey(model, provider, input, take), JSON.stringify({ model, provider, input, take }));
+  // The inputs in turn for one model and take, then each input for every model and take.
+  for (const [model, provider, take] of tasks) for (const input of inputs) check(model, provider, input, take);
+  for (const input of inputs) for (const [model, provider, take] of [...tasks, ...tasks]) check(model, provider, input, take);
 });
