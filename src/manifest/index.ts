@@ -11,6 +11,7 @@
  * whole manifest has been read: a caller that stores tasks as they come (the 1M-row
  * path) does so inside a transaction it rolls back on that error.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ManifestError } from '../core/errors.js';
@@ -61,6 +62,12 @@ export interface ReadOptions {
   files?: FileSource;
   /** Stop collecting problems after this many (default 1000); the rest are counted. */
   maxIssues?: number;
+  /**
+   * Called once, before the first task, with the YAML `name` as written (undefined when
+   * absent or not text; a wrong one is still reported at the end): a caller that stores
+   * tasks as they come needs the run's name first.
+   */
+  onName?: (name: string | undefined) => void;
 }
 
 const FORMATS = { '.yaml': 'yaml', '.yml': 'yaml', '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' } as const;
@@ -83,6 +90,17 @@ function unsupported(file: string): ManifestError {
 /** Throws the ManifestError for a file whose name says it is no manifest (check before reading it). */
 export function checkManifestName(file: string): void {
   if (formatOf(file) === undefined) throw unsupported(file);
+}
+
+/** A manifest file's bytes, or the ManifestError that says why there are none. */
+export function readManifestBytes(file: string): Buffer {
+  // Check the name first: no point reading a 2 GB .mp4 passed by mistake.
+  if (formatOf(file) === undefined) throw unsupported(file);
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new ManifestError([issueAt(file, FILE_POS, '', `cannot read the manifest: ${whyUnreadable(e)}`)]);
+  }
 }
 
 /** Read and validate a manifest file. Throws ManifestError listing every problem. */
@@ -127,6 +145,7 @@ export function streamManifest(file: string, bytes: Buffer, onTask: (t: TaskSpec
     raw.entries.push({ kind: 'sheet', path: '', start: FILE_POS, fields: new Map(), vars: [], labels: new Map(), sheet: { file: at, columns: new Map(), self: { bytes } } });
   }
   for (const i of raw.issues) issues.add(i.file, i, i.field, i.message);
+  options.onName?.(typeof raw.name?.value === 'string' ? raw.name.value : undefined);
 
   const seen = new KeySet();
   let count = 0;

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { ApixoClient } from '../api/index.js';
 import { UsageError } from '../core/errors.js';
-import { readManifest } from '../manifest/index.js';
-import { Store, type StateCounts } from '../store/index.js';
+import type { StateCounts } from '../store/index.js';
+import { planRun } from './plan.js';
 import { createDownloadAgent } from '../fetch/download.js';
 import { rewriteResults } from '../fetch/archive.js';
 import { openRunLog } from '../log/runLog.js';
@@ -29,13 +29,7 @@ export interface RunResult {
   log: string;
 }
 
-/** Run names become folder names: keep them portable and inside the output folder. */
-export function runNameFrom(name: string): string {
-  const clean = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+|[.-]+$/g, '').slice(0, 80);
-  if (!clean) throw new UsageError(`run name '${name}' has no letters or digits left once made safe for a folder name; pass --run NAME`);
-  // Windows cannot create folders named after its devices, whatever the extension.
-  return /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(clean) ? clean.replace(/^[^.]+/, '$&-run') : clean;
-}
+export { runNameFrom } from './runName.js';
 
 /**
  * Make every video of a manifest, or continue a run that was interrupted: tasks already
@@ -43,11 +37,19 @@ export function runNameFrom(name: string): string {
  */
 export async function run(options: RunOptions): Promise<RunResult> {
   const o = resolveRunOptions(options);
-  const manifest = await readManifest(o.manifest); // a broken manifest stops here, before anything is written or sent
-  const name = runNameFrom(o.run ?? manifest.name ?? basename(o.manifest, extname(o.manifest)));
+  // A broken manifest stops in here, with nothing written or sent. Afterwards the run
+  // exists, holds its tasks and is locked by this process.
+  const plan = await planRun(o.manifest, o.db, { ...(o.run !== undefined ? { run: o.run } : {}), now: o.now });
+  const { name, store } = plan;
   const dir = join(o.out, name);
-  const log = openRunLog(dir, { run: name, secrets: [o.apiKey] });
-  const store = Store.open(o.db, { now: o.now });
+  let log: ReturnType<typeof openRunLog>;
+  try {
+    log = openRunLog(dir, { run: name, secrets: [o.apiKey] });
+  } catch (e) {
+    store.releaseRunLock(name);
+    store.close();
+    throw e;
+  }
   o.onEvent = log.wrap(o.onEvent); // every event also goes to <dir>/run.log
   const client = new ApixoClient({ baseUrl: o.baseUrl, apiKey: o.apiKey });
   const downloadAgent = createDownloadAgent();
@@ -60,19 +62,15 @@ export async function run(options: RunOptions): Promise<RunResult> {
     if (e.type === 'transition') transitionsNow++;
     listener(e);
   };
-  let locked = false;
+  let locked = true;
   let receiver: CallbackReceiver | undefined;
+  const { added, existing, notInManifest } = plan;
   try {
-    const runInfo = store.ensureRun(name, o.manifest, manifest.hash);
-    store.acquireRunLock(name);
-    locked = true;
     const recoveredInDoubt = store.recoverInterrupted(name);
-    const { added, existing } = store.addTasks(name, manifest.tasks);
-    const notInManifest = store.countNotIn(name, new Set(manifest.tasks.map((t) => t.key)));
     o.onEvent({
       type: 'run-start', run: name, db: o.db, out: dir, manifest: o.manifest,
-      total: manifest.tasks.length, added, existing, notInManifest,
-      manifestChanged: runInfo.manifestChanged, recoveredInDoubt, counts: store.counts(name),
+      total: plan.manifest.count, added, existing, notInManifest,
+      manifestChanged: plan.manifestChanged, recoveredInDoubt, counts: store.counts(name),
     });
     let loop: RunLoop | undefined;
     const callbacks = await startCallbacks(o, name, (taskId) => loop?.hint(taskId));

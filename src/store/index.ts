@@ -1,3 +1,3 @@
-export { Store, type TransitionFields, type TransitionOptions, type StateCounts, type RunInfo } from './store.js';
+export { Store, type TransitionFields, type TransitionOptions, type StateCounts, type RunInfo, type PlannedRun } from './store.js';
 export type { TaskRow, FailReason } from './rows.js';
 export { SCHEMA_VERSION } from './schema.js';

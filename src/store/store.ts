@@ -1,11 +1,13 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { ERROR_CODES, StoreError } from '../core/errors.js';
+import { startWorker } from '../core/worker.js';
 import { ALL_STATES, isAllowed, type Actor, type TaskState } from '../core/lifecycle.js';
+import { TASK_RECORD_FIELDS } from '../core/taskRecord.js';
 import type { TaskSpec } from '../core/types.js';
-import { migrate } from './schema.js';
+import { migrate, TASKS_BY_KEY } from './schema.js';
 import { fromRaw, type FailReason, type RawTaskRow, type TaskRow } from './rows.js';
 
 /** Columns a transition may set besides `state`. Named as in SQL so nothing maps twice. */
@@ -41,6 +43,31 @@ export interface TransitionOptions {
 }
 
 export type StateCounts = Record<TaskState, number>;
+
+/** What planning a run did; see `Store.planRun`. */
+export interface PlannedRun {
+  created: boolean;
+  manifestChanged: boolean;
+  previousHash: string | null;
+  /** Tasks stored now. */
+  added: number;
+  /** Tasks of the manifest the run already had, left as they were. */
+  existing: number;
+  /** Tasks of the run the manifest no longer lists (left alone, reported). */
+  notInManifest: number;
+}
+
+/** SQLite's default: a commit that leaves the WAL longer than this many pages checkpoints it. */
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
+/** A plan whose WAL is larger than this is checkpointed on a thread of its own. */
+const BACKGROUND_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+/** SQLite's page cache while planning (KiB): the key index's random inserts, then its sort. */
+const PLAN_CACHE_KIB = 32 * 1024;
+
+/** A new run is bulk-loaded (see `planRun`) once it has brought this many tasks, and as many as the table held. */
+const BULK_LOAD_MIN_TASKS = 50_000;
 
 /** A lock holder refreshes its `lock_at` this often while it runs. */
 export const LOCK_HEARTBEAT_MS = 20_000;
@@ -93,6 +120,8 @@ export class Store {
     // First, so that a second process opening the same file waits instead of failing.
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
+    // A large plan leaves a WAL as large as itself; once checkpointed, give the space back.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     // NORMAL is safe against a crashed process in WAL mode; the writes that guard
     // against paying twice switch to FULL for their commit (see `transition`).
     db.pragma('synchronous = NORMAL');
@@ -145,25 +174,33 @@ export class Store {
    * a live one is refused with the pid so the user can find it.
    */
   acquireRunLock(name: string, pid: number = process.pid): void {
+    this.#db.transaction(() => this.#takeLock(name, pid)).immediate();
+    this.#startHeartbeat(name, pid);
+  }
+
+  /** Inside a write transaction: refuse a lock held by a live process, else take it. */
+  #takeLock(name: string, pid: number): void {
     const host = hostname();
-    this.#db.transaction(() => {
-      const r = this.#db.prepare('SELECT lock_pid, lock_host, lock_at FROM runs WHERE name = ?').get(name) as
-        | { lock_pid: number | null; lock_host: string | null; lock_at: number | null }
-        | undefined;
-      if (!r) throw new StoreError(ERROR_CODES.USAGE, `run '${name}' does not exist in ${this.file}`);
-      const fresh = r.lock_at !== null && r.lock_at > this.#now() - LOCK_STALE_MS;
-      if (r.lock_pid !== null && r.lock_pid !== pid && fresh && (r.lock_host !== host || processAlive(r.lock_pid))) {
-        const since = r.lock_at ? new Date(r.lock_at).toISOString() : 'an unknown time';
-        throw new StoreError(
-          ERROR_CODES.RUN_LOCKED,
-          `run '${name}' is in use by process ${r.lock_pid} on ${r.lock_host ?? 'an unknown host'} since ${since}; ` +
-            `wait for it to finish or stop it (a lock left by a crashed process on this host is taken over at once, ` +
-            `any other once it has not been refreshed for ${LOCK_STALE_MS / 60_000} minutes)`,
-        );
-      }
-      this.#db.prepare('UPDATE runs SET lock_pid = ?, lock_host = ?, lock_at = ? WHERE name = ?').run(pid, host, this.#now(), name);
-    }).immediate();
-    // The heartbeat that tells other hosts (and a reused pid) that the holder is alive.
+    const r = this.#db.prepare('SELECT lock_pid, lock_host, lock_at FROM runs WHERE name = ?').get(name) as
+      | { lock_pid: number | null; lock_host: string | null; lock_at: number | null }
+      | undefined;
+    if (!r) throw new StoreError(ERROR_CODES.USAGE, `run '${name}' does not exist in ${this.file}`);
+    const fresh = r.lock_at !== null && r.lock_at > this.#now() - LOCK_STALE_MS;
+    if (r.lock_pid !== null && r.lock_pid !== pid && fresh && (r.lock_host !== host || processAlive(r.lock_pid))) {
+      const since = r.lock_at ? new Date(r.lock_at).toISOString() : 'an unknown time';
+      throw new StoreError(
+        ERROR_CODES.RUN_LOCKED,
+        `run '${name}' is in use by process ${r.lock_pid} on ${r.lock_host ?? 'an unknown host'} since ${since}; ` +
+          `wait for it to finish or stop it (a lock left by a crashed process on this host is taken over at once, ` +
+          `any other once it has not been refreshed for ${LOCK_STALE_MS / 60_000} minutes)`,
+      );
+    }
+    this.#db.prepare('UPDATE runs SET lock_pid = ?, lock_host = ?, lock_at = ? WHERE name = ?').run(pid, host, this.#now(), name);
+  }
+
+  /** The heartbeat that tells other hosts (and a reused pid) that the holder is alive. */
+  #startHeartbeat(name: string, pid: number): void {
+    const host = hostname();
     clearInterval(this.#heartbeats.get(name));
     const beat = this.#db.prepare('UPDATE runs SET lock_at = ? WHERE name = ? AND lock_pid = ? AND lock_host = ?');
     const timer = setInterval(() => {
@@ -205,50 +242,134 @@ export class Store {
   }
 
   /**
-   * Store planned tasks as a producer hands them over, all in one transaction: for
-   * manifests too large to hold in memory (a million-row sheet, see bench/plan.ts). If
-   * `produce` throws — the manifest stage throws its ManifestError once the whole sheet
-   * is read — nothing is stored. Tasks already in the run are left exactly as they are.
+   * Plan a run as one transaction: create the run or find it, take its lock, store every
+   * task `produce` hands over, and record the manifest's hash — or, when `produce`
+   * rejects (the manifest stage reports its errors once the whole sheet is read), none of
+   * it. A 2,000,000-task plan streams through here (bench/plan.ts) without ever being held
+   * in memory. Tasks already in the run (same key) are left exactly as they are; new ones
+   * are numbered after them in the producer's order.
    *
-   * Task keys are random, and inserting rows in random key order into the tasks table
-   * (keyed by run and key) costs three times what appending in key order costs. So the
-   * tasks are first appended to a temporary table, then moved over sorted by key, SQLite
-   * sorting on disk; `seq` still follows the producer's order.
+   * Tasks come as flat records (see `TASK_RECORD_FIELDS`), their JSON already written by
+   * the producer, so that this thread does nothing a task but bind and insert.
+   *
+   * While it runs the database is write-locked, and the connection must not be used for
+   * anything else: the transaction spans the producer's awaits.
    */
-  addTaskStream(run: string, produce: (add: (spec: TaskSpec) => void) => void): { added: number; existing: number } {
+  async planRun(
+    name: string,
+    manifestFile: string,
+    produce: (add: (records: readonly string[]) => void) => Promise<{ hash: string }>,
+    options: { pid?: number; bulkLoadFrom?: number; backgroundCheckpointFrom?: number } = {},
+  ): Promise<PlannedRun> {
+    const pid = options.pid ?? process.pid;
     const now = this.#now();
-    this.#db.exec(`CREATE TEMP TABLE IF NOT EXISTS plan_staging (
-      n INTEGER PRIMARY KEY, key TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, input_json TEXT NOT NULL,
-      take INTEGER NOT NULL, source_file TEXT NOT NULL, source_line INTEGER NOT NULL, labels_json TEXT NOT NULL)`);
-    const stage = this.#db.prepare(
-      'INSERT INTO temp.plan_staging (key, model, provider, input_json, take, source_file, source_line, labels_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    const insert = this.#db.prepare(
+      `INSERT INTO tasks (run, key, seq, model, provider, input_json, take, source_file, source_line, labels_json, state, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?)
+       ON CONFLICT (run, key) DO NOTHING`,
     );
+    const db = this.#db;
+    const cacheSize = db.pragma('cache_size', { simple: true }) as number;
+    // Whether the plan's pages are copied from the WAL into the database file now or on a
+    // thread of their own is decided once it is committed (see #checkpointAfterPlan).
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('BEGIN IMMEDIATE');
     try {
-      return this.#db.transaction(() => {
-        this.#db.exec('DELETE FROM temp.plan_staging');
-        let seen = 0;
-        produce((s) => {
+      const row = db.prepare('SELECT manifest_hash FROM runs WHERE name = ?').get(name) as { manifest_hash: string } | undefined;
+      if (!row) {
+        db.prepare('INSERT INTO runs (name, manifest_file, manifest_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(name, manifestFile, '', now, now);
+      }
+      this.#takeLock(name, pid);
+      // The (run, key) index takes its entries in random order: a larger cache keeps its
+      // pages from being written to the WAL again and again during a big plan.
+      db.pragma(`cache_size = ${-PLAN_CACHE_KIB}`);
+      const last = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks WHERE run = ?').get(name) as { seq: number };
+      // A new run that brings more tasks than the table holds is loaded as bulk loaders
+      // do: the (run, key) index is dropped and built again at the end, one sort instead
+      // of a random B-tree insert a task. Only for a new run, whose keys (deduplicated by
+      // the manifest stage) cannot clash with stored ones; the unique index built at the
+      // end would refuse the transaction if they did.
+      const tableRows = row ? 0 : (db.prepare('SELECT COUNT(*) AS n FROM tasks').get() as { n: number }).n;
+      const bulkFrom = Math.max(options.bulkLoadFrom ?? BULK_LOAD_MIN_TASKS, tableRows);
+      let bulk: Database.Statement | undefined;
+      let seq = last.seq;
+      let seen = 0;
+      const { hash } = await produce((r) => {
+        for (let i = 0; i + TASK_RECORD_FIELDS <= r.length; i += TASK_RECORD_FIELDS) {
           seen++;
-          stage.run(s.key, s.model, s.provider, JSON.stringify(s.input), s.take, s.source.file, s.source.line, JSON.stringify(s.labels));
-        });
-        this.#db.prepare('DELETE FROM temp.plan_staging WHERE key IN (SELECT key FROM tasks WHERE run = ?)').run(run);
-        const last = this.#db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks WHERE run = ?').get(run) as { seq: number };
-        // The sort: a helper thread sorts and merges while this one reads.
-        this.#db.pragma('threads = 2');
-        const added = this.#db
-          .prepare(
-            `INSERT INTO tasks (run, key, seq, model, provider, input_json, take, source_file, source_line, labels_json, state, updated_at)
-             SELECT ?, key, ? + ROW_NUMBER() OVER (ORDER BY n), model, provider, input_json, take, source_file, source_line, labels_json, 'planned', ?
-             FROM temp.plan_staging WHERE true ORDER BY key
-             ON CONFLICT (run, key) DO NOTHING`,
-          )
-          .run(run, last.seq, now).changes;
-        return { added, existing: seen - added };
-      }).immediate();
+          if (bulk) {
+            bulk.run(name, r[i], ++seq, r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7], now);
+            continue;
+          }
+          seq += insert.run(name, r[i], seq + 1, r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7], now).changes;
+          if (!row && seen === bulkFrom) {
+            db.exec('DROP INDEX tasks_by_key');
+            // Appends from here on: a small cache is enough until the sort at the end.
+            db.pragma(`cache_size = ${-8 * 1024}`);
+            bulk = db.prepare(
+              `INSERT INTO tasks (run, key, seq, model, provider, input_json, take, source_file, source_line, labels_json, state, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?)`,
+            );
+          }
+        }
+      });
+      if (bulk) {
+        db.pragma(`cache_size = ${-PLAN_CACHE_KIB}`);
+        db.pragma('threads = 2'); // a helper thread sorts while this one reads
+        db.exec(TASKS_BY_KEY);
+        db.pragma('threads = 0');
+      }
+      db.prepare('UPDATE runs SET manifest_file = ?, manifest_hash = ?, updated_at = ? WHERE name = ?').run(manifestFile, hash, now, name);
+      const inRun = (db.prepare('SELECT COUNT(*) AS n FROM tasks WHERE run = ?').get(name) as { n: number }).n;
+      db.exec('COMMIT');
+      this.#checkpointAfterPlan(options.backgroundCheckpointFrom ?? BACKGROUND_CHECKPOINT_BYTES);
+      this.#startHeartbeat(name, pid);
+      const added = seq - last.seq;
+      return {
+        created: !row,
+        manifestChanged: row !== undefined && row.manifest_hash !== hash,
+        previousHash: row ? row.manifest_hash : null,
+        added,
+        existing: seen - added,
+        notInManifest: inRun - seen,
+      };
+    } catch (e) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      throw e;
     } finally {
-      this.#db.pragma('threads = 0');
-      this.#db.exec('DROP TABLE IF EXISTS temp.plan_staging');
+      db.pragma(`cache_size = ${cacheSize}`);
     }
+  }
+
+  /**
+   * Set while a large plan's WAL is being copied into the database file on a thread of
+   * its own; resolves when done (the copy is crash-safe and resumes if interrupted).
+   */
+  backgroundCheckpoint: Promise<void> | undefined;
+
+  /**
+   * The pages of a 2,000,000-task plan are about 900 MB of WAL: copying them into the
+   * database file and syncing both takes seconds on a disk, and the run has no need to
+   * wait for it. A small plan's WAL is checkpointed as usual, by the next commits.
+   */
+  #checkpointAfterPlan(fromBytes: number): void {
+    const wal = this.file === ':memory:' ? 0 : (statSync(`${this.file}-wal`, { throwIfNoEntry: false })?.size ?? 0);
+    if (wal < fromBytes || this.backgroundCheckpoint) {
+      if (!this.backgroundCheckpoint) this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      return;
+    }
+    const worker = startWorker(import.meta.url, './checkpointEntry', { file: this.file });
+    this.backgroundCheckpoint = new Promise<void>((resolve) => {
+      const done = () => {
+        // Until now commits leave the WAL alone, so as not to copy the same pages twice.
+        if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+        resolve();
+      };
+      worker.once('message', done);
+      worker.once('error', done);
+      worker.once('exit', done);
+    });
   }
 
   getTask(run: string, key: string): TaskRow | undefined {
