@@ -8,7 +8,16 @@
  *
  * Records are handed over one at a time and positions are computed only when asked for,
  * so a million-row sheet costs a callback per row, not a million arrays kept alive.
+ *
+ * A large sheet is read in chunks (ByteChunks): csv-parse is fed each chunk as it comes
+ * (it carries a record cut by a chunk's end over to the next), and the scanner reads a
+ * window of the file — the bytes from the start of the line of the record it is at, plus
+ * the new chunk — so that every record csv-parse hands over is whole in it. In a window
+ * that is all ASCII, columns are known at once and the window's buffer is used again for
+ * a later one; any other window is left to the positions that point into it, which still
+ * say the right column whenever they are read.
  */
+import { isAscii } from 'node:buffer';
 import { Parser } from 'csv-parse';
 import { CsvError, parse } from 'csv-parse/sync';
 import type { Options } from 'csv-parse/sync';
@@ -25,20 +34,24 @@ export interface CsvOptions {
   comment?: string;
 }
 
-/** A position whose column (UTF-16 units from the line start) is worked out when read. */
+/**
+ * A position whose column (UTF-16 units from the line start) is worked out when read. With
+ * no buffer, the bytes before it on its line are ASCII: one unit each (and nothing kept).
+ */
 class LazyPos implements Pos {
   readonly line: number;
-  readonly #buf: Buffer;
+  readonly #buf: Buffer | undefined;
   readonly #lineStart: number;
   readonly #offset: number;
-  constructor(buf: Buffer, line: number, lineStart: number, offset: number) {
+  constructor(buf: Buffer | undefined, line: number, lineStart: number, offset: number) {
     this.#buf = buf;
     this.line = line;
     this.#lineStart = lineStart;
     this.#offset = offset;
   }
   get column(): number {
-    return this.#buf.toString('utf8', this.#lineStart, this.#offset).length + 1;
+    const b = this.#buf;
+    return (b === undefined ? this.#offset - this.#lineStart : b.toString('utf8', this.#lineStart, this.#offset).length) + 1;
   }
 }
 
@@ -56,14 +69,91 @@ export interface CsvFailure {
   message: string;
 }
 
+/** A file's bytes (UTF-8), read in order, a chunk at a time. */
+export interface ByteChunks {
+  /** How many bytes to read at a time. */
+  readonly chunkSize: number;
+  /** The next bytes into buf[offset, offset + length): how many (fewer only at the end; 0 there). */
+  read(buf: Buffer, offset: number, length: number): number;
+}
+
+/** Chunks of bytes in memory (tests). */
+export function bufferChunks(bytes: Buffer, chunkSize: number): ByteChunks {
+  let at = 0;
+  return {
+    chunkSize,
+    read(buf, offset, length) {
+      const n = bytes.copy(buf, offset, at, Math.min(bytes.length, at + length));
+      at += n;
+      return n;
+    },
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /**
- * Read every record of `buf` (UTF-8), calling `onRecord` for each in order. Malformed CSV
- * stops the reading; the records before it have been delivered, and the failure is returned.
+ * A window over chunks of a file: the bytes kept from the previous window (a record or a
+ * line not finished yet), then the next chunk. Two buffers take turns, so that memory stays
+ * at about four chunks and makes no garbage; a buffer something may still point into
+ * (`pinned`: positions to be read later) is left to them and a new one taken instead.
  */
-export function scanCsv(buf: Buffer, options: CsvOptions, onRecord: (r: CsvRecord) => void): CsvFailure | undefined {
+export class ChunkWindow {
+  #bytes: Buffer = EMPTY;
+  #buf: Buffer | undefined;
+  #spare: Buffer | undefined;
+
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+
+  /**
+   * Moves on: keeps the bytes from `keepFrom` and reads the next chunk after them (more,
+   * when more is kept: a record longer than many chunks is copied a few times, not once
+   * per chunk). Returns how many bytes were kept — the new ones follow — or -1 at the end.
+   */
+  advance(chunks: ByteChunks, keepFrom: number, pinned: boolean): number {
+    const old = this.#bytes;
+    const keep = old.length - keepFrom;
+    const want = Math.max(chunks.chunkSize, keep, 1);
+    let next = this.#spare;
+    if (next === undefined || next.length < keep + want) next = Buffer.allocUnsafeSlow(Math.max(keep + want, 2 * chunks.chunkSize));
+    old.copy(next, 0, keepFrom);
+    let n = 0;
+    while (n < want) {
+      const got = chunks.read(next, keep + n, want - n);
+      if (got <= 0) break;
+      n += got;
+    }
+    if (n === 0) {
+      this.#spare = next;
+      return -1;
+    }
+    this.#spare = pinned ? undefined : this.#buf;
+    this.#buf = next;
+    this.#bytes = next.subarray(0, keep + n);
+    return keep;
+  }
+}
+
+/**
+ * What csv-parse is given at a time. It copies each piece (after the few bytes it held
+ * back): pieces this small are copied into Node's shared 8 KiB pool and die young, where
+ * 1 MiB copies would pile up in the old generation until a full collection.
+ */
+const FEED_BYTES = 4000;
+const noop = (): void => {};
+
+/**
+ * Read every record of `input` (UTF-8: a buffer, or chunks read as they are needed),
+ * calling `onRecord` for each in order. Malformed CSV stops the reading; the records
+ * before it have been delivered, and the failure is returned.
+ */
+export function scanCsv(input: Buffer | ByteChunks, options: CsvOptions, onRecord: (r: CsvRecord) => void): CsvFailure | undefined {
   const delimiter = (options.delimiter ?? ',').charCodeAt(0);
   const comment = options.comment === undefined ? -1 : options.comment.charCodeAt(0);
-  const scanner = new Scanner(buf, delimiter, comment);
+  const chunks = Buffer.isBuffer(input) ? undefined : input;
+  const scanner = new Scanner(chunks ? EMPTY : (input as Buffer), delimiter, comment);
   let inStep = true;
   let last: Pos = { line: 1, column: 1 };
   let failure: CsvError | undefined;
@@ -89,11 +179,18 @@ export function scanCsv(buf: Buffer, options: CsvOptions, onRecord: (r: CsvRecor
     // as it is made. Through on_record, csv-parse would build an info object per record
     // (a third of its time) and keep none of the records either.
     const api = parserApi(parseOptions);
-    if (api) {
-      const error = api.parse(buf, true, record, () => {});
+    if (chunks) {
+      const error = api ? feed(chunks, api, scanner, () => inStep, record) : undefined;
+      if (error !== undefined) throw error;
+      if (!api) {
+        while (scanner.extend(chunks, 0));
+        parse(scanner.bytes, { ...parseOptions, on_record: (cells: string[]) => (record(cells), null) });
+      }
+    } else if (api) {
+      const error = api.parse(input as Buffer, true, record, noop);
       if (error !== undefined) throw error;
     } else {
-      parse(buf, {
+      parse(input as Buffer, {
         ...parseOptions,
         on_record: (cells: string[]) => {
           record(cells);
@@ -108,24 +205,69 @@ export function scanCsv(buf: Buffer, options: CsvOptions, onRecord: (r: CsvRecor
     failure = e;
   }
   if (!failure) return undefined;
+  // The scanner goes on from the record csv-parse stopped at: over the rest of the file,
+  // as it would over a file read whole.
+  if (chunks && inStep) while (scanner.extend(chunks, scanner.lineStart));
   const s = inStep ? scanner.record() : undefined;
   const at = s && 'error' in s ? s.at : inStep ? scanner.here() : last;
   return { pos: plain(at), message: csvErrorMessage(failure, s && 'error' in s ? s.error : undefined) };
 }
 
+/**
+ * Chunk after chunk to csv-parse (as its stream parser does: end=false, then once with
+ * end=true and no bytes), each read into the scanner's window first. Returns csv-parse's
+ * error, if any.
+ */
+function feed(chunks: ByteChunks, api: ParserApi, scanner: Scanner, inStep: () => boolean, record: (cells: string[]) => void): Error | undefined {
+  quickLookAhead(api);
+  for (;;) {
+    // Once the scanner is out of step it reads nothing more: keep nothing for it.
+    const fresh = scanner.extend(chunks, inStep() ? scanner.lineStart : scanner.bytes.length);
+    if (!fresh) return api.parse(undefined, true, record, noop);
+    for (let at = 0; at < fresh.length; at += FEED_BYTES) {
+      const error = api.parse(fresh.subarray(at, at + FEED_BYTES), false, record, noop);
+      if (error !== undefined) return error;
+    }
+  }
+}
+
+/**
+ * Fed a chunk at a time, csv-parse asks before every byte whether it must wait for more
+ * (`__needMoreData`: the few bytes of look-ahead a CRLF or a doubled quote takes) — a
+ * quarter of a second over a 100 MB sheet. Further from the chunk's end than it could
+ * ever ask for, the answer is no: given at once there, and by csv-parse itself near the
+ * end. Left as it is if this csv-parse is built differently.
+ */
+function quickLookAhead(api: ParserApi): void {
+  const p = api as unknown as {
+    __needMoreData?: unknown;
+    state?: { needMoreDataSize?: unknown; recordDelimiterMaxLength?: unknown };
+    options?: { quote?: { length: number } | null; escape?: { length: number } | null };
+  };
+  const original = p.__needMoreData;
+  const state = p.state;
+  if (typeof original !== 'function' || typeof state?.needMoreDataSize !== 'number' || typeof state.recordDelimiterMaxLength !== 'number') return;
+  // More than the largest of what it takes the max of (sizes fixed by the options we pass).
+  const most = state.needMoreDataSize + state.recordDelimiterMaxLength + (p.options?.quote?.length ?? 0) + (p.options?.escape?.length ?? 0) + 2;
+  p.__needMoreData = function (this: unknown, i: number, bufLen: number, end: boolean): boolean {
+    return !end && bufLen - i - 1 < most ? (original as (i: number, n: number, e: boolean) => boolean).call(this, i, bufLen, end) : false;
+  };
+}
+
 /** The parse function of csv-parse's stream parser (csv-parse ≥ 5: `new Parser(options).api`), if this version has it. */
 interface ParserApi {
-  parse(buf: Buffer, end: boolean, push: (cells: string[]) => void, close: () => void): Error | undefined;
+  parse(buf: Buffer | undefined, end: boolean, push: (cells: string[]) => void, close: () => void): Error | undefined;
 }
 function parserApi(options: Options): ParserApi | undefined {
   const api = (new Parser(options) as unknown as { api?: Partial<ParserApi> }).api;
   return api && typeof api.parse === 'function' ? (api as ParserApi) : undefined;
 }
 
-/** All records at once, positions made plain: for tests and small files. */
-export function readCsvRecords(text: string, options: CsvOptions = {}): { records: CsvRecord[]; failure?: CsvFailure } {
+/** All records at once, positions made plain: for tests and small files (read in chunks of `chunkSize` bytes if given). */
+export function readCsvRecords(text: string, options: CsvOptions = {}, chunkSize?: number): { records: CsvRecord[]; failure?: CsvFailure } {
   const records: CsvRecord[] = [];
-  const failure = scanCsv(Buffer.from(text, 'utf8'), options, (r) => {
+  const bytes = Buffer.from(text, 'utf8');
+  const failure = scanCsv(chunkSize === undefined ? bytes : bufferChunks(bytes, chunkSize), options, (r) => {
     records.push({ ...r, start: plain(r.start), cellPos: r.cellPos?.map(plain) });
   });
   return failure ? { records, failure } : { records };
@@ -144,7 +286,10 @@ class Scanner {
   #i = 0;
   #line = 1;
   #lineStart = 0;
-  readonly #buf: Buffer;
+  #buf: Buffer;
+  /** Reading chunks: the window, and whether it is all ASCII (columns are then known at once). */
+  #window: ChunkWindow | undefined;
+  #ascii = false;
   readonly #delimiter: number;
   readonly #comment: number;
   constructor(buf: Buffer, delimiter: number, comment: number) {
@@ -153,8 +298,35 @@ class Scanner {
     this.#comment = comment;
   }
 
+  /** The bytes read so far (from the window's start). */
+  get bytes(): Buffer {
+    return this.#buf;
+  }
+
+  /** Where the line of the cursor starts (at or before it). */
+  get lineStart(): number {
+    return this.#lineStart;
+  }
+
+  /**
+   * Moves on to the next window of `chunks`, which keeps the bytes from `keepFrom` (at or
+   * before the line start, unless the scanner is no longer used); returns the new bytes, or
+   * undefined at the end.
+   */
+  extend(chunks: ByteChunks, keepFrom: number): Buffer | undefined {
+    const window = (this.#window ??= new ChunkWindow());
+    // Positions made in a window that is not all ASCII read its bytes later: keep it for them.
+    const kept = window.advance(chunks, keepFrom, !this.#ascii);
+    if (kept < 0) return undefined;
+    this.#buf = window.bytes;
+    this.#ascii = isAscii(this.#buf);
+    this.#i -= keepFrom;
+    this.#lineStart -= keepFrom;
+    return this.#buf.subarray(kept);
+  }
+
   here(): Pos {
-    return new LazyPos(this.#buf, this.#line, this.#lineStart, this.#i);
+    return new LazyPos(this.#ascii ? undefined : this.#buf, this.#line, this.#lineStart, this.#i);
   }
 
   /** The record at the cursor: where it and its cells start, or where it breaks the quoting rules. */
@@ -162,6 +334,7 @@ class Scanner {
     const b = this.#buf;
     const end = b.length;
     const delimiter = this.#delimiter;
+    const lazy = this.#ascii ? undefined : b;
     let i = this.#i;
     let line = this.#line;
     let lineStart = this.#lineStart;
@@ -176,12 +349,12 @@ class Scanner {
         while (i < end && b[i] !== CR && b[i] !== LF) i++;
       } else break;
     }
-    const start = new LazyPos(b, line, lineStart, i);
+    const start = new LazyPos(lazy, line, lineStart, i);
     const cells: Pos[] = [];
     const quoted: boolean[] = [];
     for (;;) {
       // The first cell starts where the record does: the same (immutable) position.
-      cells.push(cells.length === 0 ? start : new LazyPos(b, line, lineStart, i));
+      cells.push(cells.length === 0 ? start : new LazyPos(lazy, line, lineStart, i));
       if (b[i] === QUOTE) {
         quoted.push(true);
         const openLine = line;
@@ -200,7 +373,7 @@ class Scanner {
           }
           if (q < 0) {
             this.#save(end, line, lineStart);
-            return { error: 'unclosed', at: new LazyPos(b, openLine, openLineStart, open) };
+            return { error: 'unclosed', at: new LazyPos(lazy, openLine, openLineStart, open) };
           }
           if (b[q + 1] === QUOTE) {
             i = q + 2;
@@ -212,7 +385,7 @@ class Scanner {
         const c = b[i];
         if (i < end && c !== delimiter && c !== CR && c !== LF) {
           this.#save(i, line, lineStart);
-          return { error: 'after-quote', at: new LazyPos(b, line, lineStart, i) };
+          return { error: 'after-quote', at: new LazyPos(lazy, line, lineStart, i) };
         }
       } else {
         quoted.push(false);
@@ -221,7 +394,7 @@ class Scanner {
           if (i >= end || c === delimiter || c === CR || c === LF) break;
           if (c === QUOTE) {
             this.#save(i, line, lineStart);
-            return { error: 'quote-in-field', at: new LazyPos(b, line, lineStart, i) };
+            return { error: 'quote-in-field', at: new LazyPos(lazy, line, lineStart, i) };
           }
           i++;
         }

@@ -133,3 +133,56 @@ export function decodeSheet(file: string, bytes: Buffer): { ok: true; bytes: Buf
   const utf8 = Buffer.from(decoded.text, 'utf8');
   return { ok: true, bytes: utf8, text: () => decoded.text };
 }
+
+/**
+ * `decodeSheet`'s test for passing bytes through as they are — UTF-8, no NUL, not UTF-16 —
+ * made on a file read in pieces: `read` fills buf from `offset` with the next bytes and
+ * says how many (0 at the end); every byte read also goes to `onBytes` (the hash). Returns
+ * where the text is (after a UTF-8 byte-order mark) — or undefined, and the file is to be
+ * read whole: decoded as UTF-16, or refused with the error decodeSheet gives.
+ */
+export function checkPlainUtf8(read: (buf: Buffer, offset: number, length: number) => number, chunkSize: number, onBytes?: (bytes: Buffer) => void): { start: number; end: number } | undefined {
+  const size = Math.max(chunkSize, 4); // the first piece holds any byte-order mark
+  const buf = Buffer.allocUnsafe(size + 3);
+  let carry = 0; // the start of a character that goes on in the next piece
+  let total = 0;
+  let start = -1;
+  for (;;) {
+    const n = readFull(read, buf, carry, size);
+    if (n > 0) onBytes?.(buf.subarray(carry, carry + n));
+    total += n;
+    let from = 0;
+    if (start < 0) {
+      if (n >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) return undefined;
+      start = n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+      from = start;
+    }
+    const end = carry + n;
+    const cut = n === 0 ? end : end - unfinishedTail(buf, from, end);
+    const piece = buf.subarray(from, cut);
+    if (!isUtf8(piece) || piece.indexOf(0) >= 0) return undefined;
+    if (n === 0) return { start, end: total };
+    buf.copyWithin(0, cut, end);
+    carry = end - cut;
+  }
+}
+
+function readFull(read: (buf: Buffer, offset: number, length: number) => number, buf: Buffer, offset: number, length: number): number {
+  let n = 0;
+  while (n < length) {
+    const got = read(buf, offset + n, length - n);
+    if (got <= 0) break;
+    n += got;
+  }
+  return n;
+}
+
+/** How many bytes at the end of b[from, end) begin a UTF-8 character that the next bytes finish (0–3). */
+function unfinishedTail(b: Uint8Array, from: number, end: number): number {
+  for (let k = 1; k <= 3 && end - k >= from; k++) {
+    const c = b[end - k]!;
+    if (c < 0x80) return 0;
+    if (c >= 0xc0) return k < (c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2) ? k : 0;
+  }
+  return 0;
+}

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import * as z from 'zod';
 import type { Provider } from '../core/types.js';
 import { decodeSheet } from './decode.js';
-import type { Includes } from './includes.js';
+import type { Includes, SheetChunks } from './includes.js';
 import { whyUnreadable } from './includes.js';
 import type { Pos, RawAxis, RawEntry, RawValue } from './raw.js';
 import { FILE_POS, asText, textPos } from './raw.js';
@@ -73,18 +73,18 @@ export function typeTextCell(field: string, rv: RawValue): RawValue | undefined 
 export function walkSheet(entry: Entry, ctx: SheetContext, visit: (unit: Unit) => void): void {
   const raw = entry.raw;
   const sheet = raw.sheet!;
-  const { problem, manifestFile } = ctx;
-  const strict = sheet.self !== undefined;
+  const { problem } = ctx;
   const written = typeof sheet.file.value === 'string' ? sheet.file.value : '';
-  const rowsPath = strict ? 'rows' : `${raw.path}.rows`;
   const fileField = `${raw.path}.file`;
 
-  let path = manifestFile;
-  let bytes: Buffer;
+  let path = ctx.manifestFile;
+  let bytes: Buffer | undefined;
+  let chunks: SheetChunks | undefined;
   if (sheet.self) bytes = sheet.self.bytes;
   else {
     try {
-      ({ path, bytes } = ctx.includes.read(written));
+      // A large sheet comes in chunks, already checked to be UTF-8 and hashed.
+      ({ path, bytes, chunks } = ctx.includes.openSheet(written));
     } catch (e) {
       const dir = written.includes('/') ? written.slice(0, written.lastIndexOf('/')) : '.';
       const guess = didYouMean(basename(written), ctx.includes.list(dir));
@@ -92,15 +92,44 @@ export function walkSheet(entry: Entry, ctx: SheetContext, visit: (unit: Unit) =
       return;
     }
   }
+  try {
+    readRows(entry, ctx, visit, path, bytes, chunks);
+  } finally {
+    chunks?.close();
+  }
+}
+
+function readRows(entry: Entry, ctx: SheetContext, visit: (unit: Unit) => void, path: string, bytes: Buffer | undefined, chunks: SheetChunks | undefined): void {
+  const raw = entry.raw;
+  const sheet = raw.sheet!;
+  const { problem, manifestFile } = ctx;
+  const strict = sheet.self !== undefined;
+  const written = typeof sheet.file.value === 'string' ? sheet.file.value : '';
+  const rowsPath = strict ? 'rows' : `${raw.path}.rows`;
+  const fileField = `${raw.path}.file`;
   const format = setting<SheetFormat>(sheetFormat, sheet.format, `${raw.path}.format`, problem) ?? formatFromName(strict ? manifestFile : written);
   if (format === undefined) {
     problem(sheet.file.pos, fileField, `cannot tell the format of ${written} from its name; add format: ${SHEET_FORMATS.join(' | ')}`);
     return;
   }
-  const decoded = decodeSheet(path, bytes);
-  if (!decoded.ok) {
-    problem(decoded.issue, decoded.issue.field, decoded.issue.message, path);
-    return;
+  let input: Buffer | SheetChunks;
+  let text: () => string;
+  if (chunks && format !== 'json') {
+    input = chunks;
+    text = () => chunks.readAll().toString('utf8');
+  } else if (chunks) {
+    // Checked already (UTF-8, after its byte-order mark): what decodeSheet would pass through.
+    const body = chunks.readAll();
+    input = body;
+    text = () => body.toString('utf8');
+  } else {
+    const decoded = decodeSheet(path, bytes!);
+    if (!decoded.ok) {
+      problem(decoded.issue, decoded.issue.field, decoded.issue.message, path);
+      return;
+    }
+    input = decoded.bytes;
+    text = decoded.text;
   }
   const literal = sheet.literal?.value === true;
   const axisNames = new Set(entry.axes.map((a) => a.name));
@@ -194,7 +223,7 @@ export function walkSheet(entry: Entry, ctx: SheetContext, visit: (unit: Unit) =
 
   const entryLabels = Object.entries(entry.labels);
   let first = true;
-  readSheet(decoded.bytes, decoded.text, { format, rowsPath, ...optionsOf(entry, ctx) }, {
+  readSheet(input, text, { format, rowsPath, ...optionsOf(entry, ctx) }, {
     header,
     problem: (pos, field, message) => problem(pos, field, message, path),
     record: (rec) => {
@@ -254,6 +283,8 @@ export function walkSheet(entry: Entry, ctx: SheetContext, visit: (unit: Unit) =
       });
     },
   });
+  // Read in two passes (checked and hashed, then parsed): say so if it changed in between.
+  if (chunks && !chunks.intact()) problem(FILE_POS, '', 'the file changed while it was being read; read it again once it is saved', path);
   for (const [column, m] of sheet.columns) {
     if (format !== 'csv' && format !== 'tsv' && !mappingSeen.has(column)) {
       problem(m.keyPos, `${raw.path}.columns.${column}`, `no record of the sheet has a column '${column}'`);

@@ -9,10 +9,14 @@
  * Nested objects in JSON are flattened to dotted columns (`attributes.count`). CSV and TXT
  * cells are text; what they become (a number for duration, a list for image_urls) depends
  * on the field they are mapped to, which is decided by the caller.
+ *
+ * CSV, TSV, JSONL and TXT can also be read in chunks (a large sheet: memory does not grow
+ * with its size), with the same records, values and positions as when read whole.
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
-import { scanCsv } from './csv.js';
+import { ChunkWindow, plain, scanCsv } from './csv.js';
+import type { ByteChunks } from './csv.js';
 import { FILE_POS, describe } from './raw.js';
 import type { Pos, RawValue } from './raw.js';
 import type { SheetFormat } from './document.js';
@@ -54,17 +58,22 @@ export function formatFromName(file: string): SheetFormat | undefined {
   return ext === 'csv' || ext === 'tsv' || ext === 'jsonl' || ext === 'json' || ext === 'txt' ? ext : ext === 'ndjson' ? 'jsonl' : undefined;
 }
 
-export function readSheet(buf: Buffer, text: () => string, o: SheetOptions, sink: SheetSink): void {
+/**
+ * Read the records of a sheet: `input` is its UTF-8 bytes (and `text` the same as text),
+ * or its bytes in chunks — any format but .json (read whole).
+ */
+export function readSheet(input: Buffer | ByteChunks, text: () => string, o: SheetOptions, sink: SheetSink): void {
+  const whole = Buffer.isBuffer(input);
   switch (o.format) {
     case 'csv':
     case 'tsv':
-      return readCsvSheet(buf, o, sink);
+      return readCsvSheet(input, o, sink);
     case 'jsonl':
-      return readJsonl(text(), o, sink);
+      return readJsonl(whole ? text() : input, o, sink);
     case 'json':
       return readJson(text(), o, sink);
     case 'txt':
-      return readTxt(text(), sink);
+      return readTxt(whole ? text() : input, sink);
     default: {
       const never: never = o.format;
       return never;
@@ -72,19 +81,20 @@ export function readSheet(buf: Buffer, text: () => string, o: SheetOptions, sink
   }
 }
 
-function readCsvSheet(buf: Buffer, o: SheetOptions, sink: SheetSink): void {
+function readCsvSheet(input: Buffer | ByteChunks, o: SheetOptions, sink: SheetSink): void {
   const delimiter = o.delimiter ?? (o.format === 'tsv' ? '\t' : ',');
   let columns: SheetColumn[] | undefined;
   let width = 0;
   let index = 0;
   let stop = false;
   let sawRecord = false;
-  const failure = scanCsv(buf, { delimiter, ...(o.comment !== undefined ? { comment: o.comment } : {}) }, (r) => {
+  const failure = scanCsv(input, { delimiter, ...(o.comment !== undefined ? { comment: o.comment } : {}) }, (r) => {
     sawRecord = true;
     if (stop) return;
     if (columns === undefined) {
       const headerRow = o.header !== false;
-      columns = r.cells.map((c, j) => ({ name: headerRow ? c.trim() : String(j + 1), pos: r.cellPos?.[j] ?? r.start }));
+      // Plain positions: kept to the end, they would keep the header's chunk of the file.
+      columns = r.cells.map((c, j) => ({ name: headerRow ? c.trim() : String(j + 1), pos: plain(r.cellPos?.[j] ?? r.start) }));
       width = columns.length;
       stop = sink.header ? !sink.header(columns) : false;
       if (headerRow || stop) return;
@@ -131,13 +141,38 @@ function flatten(prefix: string, value: unknown, pos: Pos, keyPos: Pos, out: Map
   out.set(prefix, { value, pos, keyPos });
 }
 
-function lines(text: string): string[] {
-  return text.split(/\r\n|\n|\r/);
+/** Each line of the text (ends: CRLF, LF or CR) with its 0-based number, as `text.split(/\r\n|\n|\r/)` gives them. */
+function forEachLine(input: string | ByteChunks, onLine: (line: string, n: number) => void): void {
+  if (typeof input === 'string') {
+    input.split(/\r\n|\n|\r/).forEach(onLine);
+    return;
+  }
+  const window = new ChunkWindow();
+  let start = 0; // of the current line, in the window
+  let n = 0;
+  for (;;) {
+    const end = window.advance(input, start, false) < 0;
+    if (!end) start = 0;
+    const b = window.bytes;
+    for (let i = start; i < b.length; i++) {
+      const c = b[i];
+      if (c !== 0x0a && c !== 0x0d) continue;
+      // A CR at the end of the window may be the first half of a CRLF: wait for the next chunk.
+      if (c === 0x0d && i + 1 === b.length && !end) break;
+      onLine(b.toString('utf8', start, i), n++);
+      if (c === 0x0d && b[i + 1] === 0x0a) i++;
+      start = i + 1;
+    }
+    if (end) {
+      onLine(b.toString('utf8', start), n);
+      return;
+    }
+  }
 }
 
-function readJsonl(text: string, o: SheetOptions, sink: SheetSink): void {
+function readJsonl(input: string | ByteChunks, o: SheetOptions, sink: SheetSink): void {
   let index = 0;
-  lines(text).forEach((line, n) => {
+  forEachLine(input, (line, n) => {
     if (line.trim() === '') return;
     const i = index++;
     const lineNo = n + 1;
@@ -265,9 +300,9 @@ function readJson(text: string, o: SheetOptions, sink: SheetSink): void {
   });
 }
 
-function readTxt(text: string, sink: SheetSink): void {
+function readTxt(input: string | ByteChunks, sink: SheetSink): void {
   let index = 0;
-  lines(text).forEach((line, n) => {
+  forEachLine(input, (line, n) => {
     if (line.trim() === '') return;
     const pos = { line: n + 1, column: 1 };
     const rv: RawValue = { value: line, pos, keyPos: pos, text: { at: pos, shift: 0 } };
