@@ -1,5 +1,6 @@
-import { appendFile, mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeDurable } from './disk.js';
 import type { TaskRow } from '../store/index.js';
 import type { DownloadedFile } from './download.js';
 
@@ -48,20 +49,14 @@ export function runDir(out: string, run: string): string {
   return join(out, run);
 }
 
-/** Sidecar first (via rename, so it is never half-written), then one line in results.jsonl. */
+/**
+ * Sidecar first (via rename, so it is never half-written: `.part`, fsync, rename), then one
+ * line in results.jsonl. The whole of it is one request to a disk worker (see disk.ts), so
+ * its fsync never holds a thread the other file operations need.
+ */
 export async function writeSidecar(dir: string, sidecar: Sidecar): Promise<string> {
-  await mkdir(dir, { recursive: true });
   const path = join(dir, sidecar.file.replace(/\.mp4$/, '.json'));
-  const tmp = `${path}.part`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(sidecar, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await appendFile(join(dir, 'results.jsonl'), JSON.stringify(sidecar) + '\n');
+  await writeDurable(path, JSON.stringify(sidecar, null, 2) + '\n', { path: join(dir, 'results.jsonl'), data: JSON.stringify(sidecar) + '\n' });
   return path;
 }
 

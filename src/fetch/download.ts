@@ -1,10 +1,8 @@
-import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Agent, request } from 'undici';
 import { DownloadError, ERROR_CODES } from '../core/errors.js';
 import { parseRetryAfter } from '../api/retryAfter.js';
-import { verifyMp4File, type Mp4Info } from './verify.js';
+import { PartFile } from './disk.js';
+import { Mp4Verifier, type Mp4Info } from './verify.js';
 
 export interface DownloadedFile {
   bytes: number;
@@ -48,8 +46,11 @@ export function createDownloadAgent(): Agent {
 
 /** What we know of the body being written. */
 interface Progress {
-  fh: FileHandle;
-  hash: Hash;
+  /** The `.part`, written (and hashed) by a disk worker. */
+  file: PartFile;
+  /** Fed the same bytes as the file, in file order: the MP4 is checked without reading it back. */
+  verifier: Mp4Verifier;
+  /** Bytes of the file received so far, in order (a resume asks for the rest from here). */
   have: number;
   /** The whole file's length, from Content-Length or Content-Range. */
   total: number | undefined;
@@ -80,18 +81,20 @@ function contentRange(value: string | undefined): { start: number; total: number
  * Stream `url` to `<dest>.part`, hashing as it goes. A body cut off part-way is continued
  * with `Range: bytes=N-` (and `If-Range`, so the rest comes from the same file); a server
  * that answers the Range with the whole file starts it over. Then: the size must match
- * Content-Length, the file is fsync'd, verified as a complete MP4, and only then renamed
- * to `dest`. On any failure the `.part` is removed, so `dest` is complete and verified or
- * absent.
+ * Content-Length, the bytes must be a complete MP4 (checked as they stream past, see
+ * Mp4Verifier), the file is fsync'd, and only then renamed to `dest`. On any failure the
+ * `.part` is removed, so `dest` is complete and verified or absent.
+ *
+ * The file work (write, sha256, fsync, close, rename) runs in a disk worker (disk.ts);
+ * the main thread only receives the body and checks the MP4 structure.
  */
 export async function downloadVerified(url: string, dest: string, options: DownloadOptions = {}): Promise<DownloadedFile> {
   const part = `${dest}.part`;
   const maxResumes = options.maxResumes ?? 5;
-  await mkdir(dirname(dest), { recursive: true });
-  let fh: FileHandle | undefined;
+  // Nothing is on disk until there is a block to write (see PartFile).
+  const file = new PartFile(part);
   try {
-    fh = await open(part, 'w');
-    const p: Progress = { fh, hash: createHash('sha256'), have: 0, total: undefined, validator: undefined };
+    const p: Progress = { file, verifier: new Mp4Verifier(), have: 0, total: undefined, validator: undefined };
     let resumes = 0;
     for (;;) {
       const cut = await fetchInto(url, p, options);
@@ -99,18 +102,17 @@ export async function downloadVerified(url: string, dest: string, options: Downl
       if (resumes >= maxResumes) throw cut;
       resumes++;
     }
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    if (p.total !== undefined && p.have !== p.total) {
-      throw new ResultDownloadError(`GET ${url}: received ${p.have} bytes of the ${p.total} announced`, { url, status: 200 });
+    const bytes = p.have;
+    if (p.total !== undefined && bytes !== p.total) {
+      throw new ResultDownloadError(`GET ${url}: received ${bytes} bytes of the ${p.total} announced`, { url, status: 200 });
     }
-    const media = await verifyMp4File(part);
-    await rename(part, dest);
-    return { bytes: p.have, sha256: p.hash.digest('hex'), media, resumes };
+    // The verdict on exactly the bytes written (and hashed), all of them seen on their way in.
+    const media = p.verifier.finish(part, bytes);
+    // The last block, then fsync, close and rename: one request to the disk worker.
+    const sha256 = await file.commit(dest, bytes);
+    return { bytes, sha256, media, resumes };
   } catch (err) {
-    await fh?.close().catch(() => {});
-    await rm(part, { force: true });
+    await file.abort();
     if (err instanceof DownloadError || (err as Error).name === 'AbortError') throw err;
     throw new ResultDownloadError(`GET ${url} failed: ${(err as Error).message}`, { url, networkCode: networkCodeOf(err), cause: err });
   }
@@ -152,8 +154,8 @@ async function fetchInto(url: string, p: Progress, options: DownloadOptions): Pr
   } else {
     // A first answer, or a server that ignored our Range (or If-Range did not match): start over.
     if (p.have > 0) {
-      await p.fh.truncate(0);
-      p.hash = createHash('sha256');
+      await p.file.truncate();
+      p.verifier = new Mp4Verifier();
       p.have = 0;
     }
     const length = Number(header(res.headers, 'content-length'));
@@ -161,29 +163,18 @@ async function fetchInto(url: string, p: Progress, options: DownloadOptions): Pr
     const etag = header(res.headers, 'etag');
     p.validator = etag && !etag.startsWith('W/') ? etag : header(res.headers, 'last-modified');
   }
-  // Chunks arrive at 16–64 KiB; writing each one is a thread-pool round trip, so they are
-  // gathered and written in blocks. `have` counts only bytes on disk, and whatever was
-  // gathered is written before a cut is reported, so a resume starts exactly there.
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (pendingBytes === 0) return;
-    const block = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    await p.fh.write(block, 0, block.length, p.have);
-    p.have += block.length;
-  };
+  // Chunks arrive at 16–64 KiB; each is copied at once into a block that goes to the disk
+  // worker when it holds WRITE_BLOCK_BYTES (a file smaller than that goes over once, with
+  // its commit). A cut loses nothing: what was received stays in the block, and the resume
+  // asks for what follows.
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      p.hash.update(chunk);
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= WRITE_BLOCK_BYTES) await flush();
+      p.verifier.push(chunk, p.have);
+      p.have += chunk.length;
+      const wait = p.file.append(chunk, WRITE_BLOCK_BYTES);
+      if (wait) await wait;
     }
-    await flush();
   } catch (err) {
-    await flush();
     if ((err as Error).name === 'AbortError' || options.signal?.aborted) throw err;
     return new ResultDownloadError(`GET ${url}: the body was cut off after ${p.have} bytes: ${(err as Error).message}`, { url, status: res.statusCode, networkCode: networkCodeOf(err), cause: err });
   }
