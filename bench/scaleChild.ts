@@ -3,9 +3,11 @@
  * hard, limits raised: this measures the loop and the store, not the provider), memory
  * sampled as it goes; then the same command again, which must find nothing to do.
  * argv[2]: JSON config. Videos are deleted as soon as they are archived (verified), or
- * the run would leave 28 GB behind.
+ * the run would leave 28 GB behind. Besides the peak RSS of the whole run, the peak reached
+ * by the time the loop is done (before the gallery is written) shows what the end of the run
+ * adds to it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../src/run/run.js';
@@ -46,15 +48,25 @@ const options = (onEvent: (e: RunEvent) => void): RunOptions => ({
   onEvent,
 });
 const cpu0 = process.cpuUsage();
+let loopPeakRssMb = 0;
+let endedAt = 0;
 const first = await run(options((e) => {
   if (e.type === 'archived') {
     archived++;
     void rm(e.file, { force: true });
   }
+  if (e.type === 'run-end') {
+    loopPeakRssMb = peakRssMb();
+    endedAt = performance.now();
+  }
 }));
+const galleryS = (performance.now() - endedAt) / 1000;
 const wallS = (Date.now() - t0) / 1000;
 const cpuS = cpuSeconds(cpu0);
 const firstPeakRssMb = peakRssMb();
+const pages = readdirSync(first.dir).filter((f) => /^index(-\d+)?\.html$/.test(f)).length;
+// The parent prints the summary; this line is the end of the first run in detail.
+console.log(`  end of the first run: peak RSS ${loopPeakRssMb.toFixed(0)} MB when the loop was done, ${firstPeakRssMb.toFixed(0)} MB once the gallery was written (${pages} page(s), ${galleryS.toFixed(1)} s)`);
 clearInterval(sampler);
 const at = (f: number) => samples.find((x) => x.done >= c.n * f);
 const progress = [0.1, 0.25, 0.5, 0.75, 0.9].map((f) => {
@@ -73,6 +85,6 @@ const again = await run(options((e) => {
 const totalMs = performance.now() - r0;
 await tell('done', {
   n: c.n, outcome: first.outcome, archived: first.counts.archived, wallS, cpuS, tasksPerS: c.n / wallS,
-  peakRssMb: firstPeakRssMb, rerunPeakRssMb: peakRssMb(), progress, rerun: { outcome: again.outcome, decidedMs, totalMs },
+  peakRssMb: firstPeakRssMb, loopPeakRssMb, galleryS, galleryPages: pages, rerunPeakRssMb: peakRssMb(), progress, rerun: { outcome: again.outcome, decidedMs, totalMs },
 });
 process.exit(0);

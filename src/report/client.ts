@@ -3,6 +3,9 @@
  * nothing beside it but the videos). It reads the JSON data island, lays the items out on
  * the chosen X/Y dimensions, filters by the others, and keeps the videos of a row playing
  * together. Every text from the manifest goes in through `textContent`, never as HTML.
+ * On a page of a paged gallery, the view (axes, filters) goes along to the page a pager
+ * link leads to, and a filter whose value this page does not have stays set (it shows
+ * that none of its tasks matches) rather than being dropped.
  *
  * Plain ES2017 in a string: it is not compiled, so it must not use `${` or backticks.
  */
@@ -36,10 +39,9 @@ export const CLIENT_JS = String.raw`
     if (h.has('x')) view.x = dims[h.get('x')] ? h.get('x') : null;
     if (h.has('y')) view.y = dims[h.get('y')] ? h.get('y') : null;
     h.forEach(function (value, name) {
-      if (name.indexOf('f.') === 0 && dims[name.slice(2)]) {
-        var i = dims[name.slice(2)].values.indexOf(value);
-        if (i >= 0) view.filters[name.slice(2)] = value;
-      }
+      var d = dims[name.slice(2)];
+      // Another page of the same run may have set a value this page has none of: kept.
+      if (name.indexOf('f.') === 0 && d && (d.values.indexOf(value) >= 0 || data.paging)) view.filters[d.name] = value;
     });
   }
   function writeHash() {
@@ -50,6 +52,9 @@ export const CLIENT_JS = String.raw`
       if (view.filters[n] !== null) h.set('f.' + n, view.filters[n]);
     });
     history.replaceState(null, '', '#' + h.toString());
+    document.querySelectorAll('a[data-page]').forEach(function (a) {
+      a.setAttribute('href', a.getAttribute('data-page') + '#' + h.toString());
+    });
   }
 
   // ---- controls ----------------------------------------------------------------------
@@ -79,7 +84,11 @@ export const CLIENT_JS = String.raw`
   function buildFilters() {
     controls.textContent = '';
     data.dimensions.forEach(function (d) {
-      if (d.name === view.x || d.name === view.y || d.values.length < 2) return;
+      var current = view.filters[d.name];
+      var values = d.values.slice();
+      var foreign = current !== undefined && current !== null && values.indexOf(current) < 0;
+      if (foreign) values.push(current);
+      if (d.name === view.x || d.name === view.y || values.length < 2) return;
       var label = el('label', 'filter');
       label.appendChild(el('span', null, d.name));
       var s = el('select');
@@ -87,17 +96,18 @@ export const CLIENT_JS = String.raw`
       var all = el('option', null, 'all ' + d.values.length);
       all.value = '-1';
       s.appendChild(all);
-      d.values.forEach(function (v, i) {
-        var o = el('option', null, show(v).length > 60 ? show(v).slice(0, 59) + '\u2026' : show(v));
+      values.forEach(function (v, i) {
+        var text = show(v).length > 60 ? show(v).slice(0, 59) + '\u2026' : show(v);
+        var o = el('option', null, foreign && i === values.length - 1 ? text + ' (none on this page)' : text);
         o.value = String(i);
         o.title = v;
         s.appendChild(o);
       });
-      var current = view.filters[d.name];
-      s.value = current === undefined || current === null ? '-1' : String(d.values.indexOf(current));
+      s.value = current === undefined || current === null ? '-1' : String(values.indexOf(current));
       s.onchange = function () {
         var i = Number(s.value);
-        view.filters[d.name] = i < 0 ? null : d.values[i];
+        view.filters[d.name] = i < 0 ? null : values[i];
+        if (foreign) buildFilters(); // the value of another page goes once another is chosen
         render();
       };
       label.appendChild(s);
@@ -189,15 +199,16 @@ export const CLIENT_JS = String.raw`
   function render() {
     writeHash();
     var items = data.items.filter(matches);
-    shown.textContent = 'showing ' + items.length + ' of ' + data.items.length;
+    shown.textContent = 'showing ' + items.length + ' of ' + data.items.length + (data.paging ? ' on this page' : '');
     grid.textContent = '';
     if (!items.length) {
-      grid.appendChild(el('p', 'empty', 'No task matches these filters.'));
+      grid.appendChild(el('p', 'empty', data.paging ? 'No task of this page matches these filters.' : 'No task matches these filters.'));
       return;
     }
     var xs = axisValues(view.x, items);
     var ys = axisValues(view.y, items);
-    var table = el('table', 'xy');
+    // Without columns, the cards of a row wrap across the page instead of making one long column.
+    var table = el('table', view.x ? 'xy' : 'xy flow');
     var head = el('tr');
     head.appendChild(el('th', 'corner', (view.y || '') + (view.x ? ' \\ ' + view.x : '')));
     xs.forEach(function (x) { head.appendChild(el('th', 'col', x === null ? '' : show(x))); });
@@ -214,10 +225,11 @@ export const CLIENT_JS = String.raw`
       tr.appendChild(th);
       xs.forEach(function (x) {
         var td = el('td', 'cell');
+        var cards = el('div', 'cards');
         items.forEach(function (it) {
-          if ((x === null || it.dims[view.x] === x) && (y === null || it.dims[view.y] === y)) td.appendChild(card(it));
+          if ((x === null || it.dims[view.x] === x) && (y === null || it.dims[view.y] === y)) cards.appendChild(card(it));
         });
-        if (!td.childNodes.length) td.appendChild(el('p', 'empty', 'no task'));
+        td.appendChild(cards.childNodes.length ? cards : el('p', 'empty', 'no task'));
         tr.appendChild(td);
       });
       tbody.appendChild(tr);

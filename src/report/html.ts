@@ -1,6 +1,18 @@
 import { createHash } from 'node:crypto';
 import { CLIENT_JS } from './client.js';
+import type { StateCounts } from '../store/index.js';
 import type { GalleryData } from './model.js';
+
+/** One page of a paged gallery, as the pager links it. */
+export interface GalleryPageLink {
+  /** Its file, beside index.html. */
+  file: string;
+  /** Its first and last task by position in the run (from 1). */
+  from: number;
+  to: number;
+  /** How many of its tasks are in each state. */
+  counts: StateCounts;
+}
 
 /** Text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -12,12 +24,7 @@ export function escapeHtml(text: string): string {
  * element or open a comment, whatever a prompt contains; JSON.parse reads it unchanged.
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const CSS = `
@@ -58,17 +65,90 @@ dl.params dt { color: var(--muted); }
 dl.params dd { margin: 0; word-break: break-all; }
 .meta { margin: 0; font-size: 11px; color: var(--muted); word-break: break-all; }
 .empty { color: var(--muted); }
+table.xy.flow { width: 100%; }
+.flow .cards { display: flex; flex-wrap: wrap; gap: 0 10px; align-items: flex-start; }
+nav.pager { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: baseline; margin-top: 6px; }
+nav.pager .off { color: var(--muted); }
+nav.pager .hint { color: var(--muted); font-size: 12px; }
+nav.pager details { flex-basis: 100%; }
+nav.pager ol { columns: 13em; max-height: 40vh; overflow: auto; margin: 6px 0; padding-left: 3.5em; font-size: 12px; }
+nav.pager li .failed, nav.pager li .in_doubt { color: var(--bad); }
+nav.pager li span { color: var(--muted); margin-left: 4px; }
 `;
 
-/** The whole page: one file, relative links only, working from file://. */
-export function renderGalleryHtml(data: GalleryData): string {
+/** States in the order the counts show them: what is done, then what needs a look, then what waits. */
+const STATE_ORDER = ['archived', 'failed', 'in_doubt', 'succeeded', 'submitted', 'submitting', 'planned'];
+
+function countsOf(counts: StateCounts, skip: readonly string[] = []): [string, number][] {
+  return Object.entries(counts)
+    .filter(([s, n]) => n > 0 && !skip.includes(s))
+    .sort(([a], [b]) => STATE_ORDER.indexOf(a) - STATE_ORDER.indexOf(b));
+}
+
+const num = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * The links between the pages of a gallery too big for one: previous and next, and every
+ * page with the tasks it holds and those of them that are not archived (where to look).
+ * Links carry `data-page` so the page script can add the current view (#x=…&f.…) to them.
+ */
+function renderPager(data: GalleryPageHead, pages: readonly GalleryPageLink[]): string {
+  const p = data.paging;
+  if (!p || pages.length < 2) return '';
+  const link = (n: number, text: string, rel?: string): string => {
+    const target = pages[n - 1];
+    if (n < 1 || n > pages.length || n === p.page || !target) return `<span class="off">${escapeHtml(text)}</span>`;
+    const f = escapeHtml(target.file);
+    return `<a href="${f}" data-page="${f}"${rel ? ` rel="${rel}"` : ''}>${escapeHtml(text)}</a>`;
+  };
+  const list = pages
+    .map((pg, i) => {
+      const range = `${num(pg.from)}\u2013${num(pg.to)}`;
+      const extra = countsOf(pg.counts, ['archived'])
+        .map(([s, n]) => `<span class="${escapeHtml(s)}">${num(n)} ${escapeHtml(s)}</span>`)
+        .join('');
+      const f = escapeHtml(pg.file);
+      return i + 1 === p.page
+        ? `<li aria-current="page"><strong>${range}</strong>${extra}</li>`
+        : `<li><a href="${f}" data-page="${f}">${range}</a>${extra}</li>`;
+    })
+    .join('');
+  return `<nav class="pager" aria-label="pages">
+${link(1, '\u00ab first')}${link(p.page - 1, '\u2039 previous', 'prev')}
+<strong id="page">page ${num(p.page)} of ${num(p.pages)}</strong><span>tasks ${num(p.from)}\u2013${num(p.to)} of ${num(p.total)}</span>
+${link(p.page + 1, 'next \u203a', 'next')}${link(p.pages, 'last \u00bb')}
+<span class="hint">axes and filters apply to this page; every task, one a row: vidbatch export --run ${escapeHtml(data.run)}</span>
+<details><summary>all ${num(p.pages)} pages (tasks that are not archived yet are counted beside their page)</summary><ol>${list}</ol></details>
+</nav>`;
+}
+
+/**
+ * The whole page: one file, relative links only, working from file://. A page of a paged
+ * gallery (`data.paging`) also links the others, listed in `pages`.
+ */
+export function renderGalleryHtml(data: GalleryData, pages: readonly GalleryPageLink[] = []): string {
+  return galleryHtmlHead(data, pages) + jsonForScript(data) + GALLERY_HTML_TAIL;
+}
+
+/** What the top of a page shows: all but its cards and their dimensions, which go in the data island. */
+export type GalleryPageHead = Omit<GalleryData, 'items' | 'dimensions'>;
+
+/** The page's script, after the data island (which `galleryHtmlHead` opens). */
+export const GALLERY_HTML_TAIL = `</script>
+<script>${CLIENT_JS}</script>
+</body>
+</html>
+`;
+
+/**
+ * A page up to its data island, left open: the island (the JSON of a GalleryData) and
+ * GALLERY_HTML_TAIL complete it. So a page can be written a card at a time.
+ */
+export function galleryHtmlHead(data: GalleryPageHead, pages: readonly GalleryPageLink[] = []): string {
   // The page runs exactly this script and nothing else: an injected <script> or on* attribute would be refused.
   const scriptHash = createHash('sha256').update(CLIENT_JS).digest('base64');
   const csp = `default-src 'none'; script-src 'sha256-${scriptHash}'; style-src 'unsafe-inline'; img-src * data: file:; media-src * data: file:; base-uri 'none'; form-action 'none'`;
-  const order = ['archived', 'failed', 'in_doubt', 'succeeded', 'submitted', 'submitting', 'planned'];
-  const counts = Object.entries(data.counts)
-    .filter(([, n]) => n > 0)
-    .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+  const counts = countsOf(data.counts)
     .map(([s, n]) => `<span class="${escapeHtml(s)}">${escapeHtml(s)} ${n}</span>`)
     .join('');
   const title = `vidbatch · ${data.run}`;
@@ -95,11 +175,8 @@ export function renderGalleryHtml(data: GalleryData): string {
 <label><input type="checkbox" id="sync" checked> play/pause a row together</label>
 <span id="shown"></span>
 </div>
+${renderPager(data, pages)}
 </header>
 <main id="grid"><noscript>This gallery needs JavaScript to lay out the videos.</noscript></main>
-<script type="application/json" id="gallery-data">${jsonForScript(data)}</script>
-<script>${CLIENT_JS}</script>
-</body>
-</html>
-`;
+<script type="application/json" id="gallery-data">`;
 }

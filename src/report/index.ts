@@ -1,5 +1,5 @@
-export { writeGallery, GALLERY_FILE, type GalleryOptions, type GalleryResult } from './gallery.js';
-export { buildGallery, chooseAxes, type GalleryData, type GalleryItem, type GalleryDimension } from './model.js';
-export { renderGalleryHtml, escapeHtml, jsonForScript } from './html.js';
-export { makePosters, hasFfmpeg, POSTER_DIR, type PosterOptions } from './posters.js';
+export { writeGallery, GALLERY_FILE, GALLERY_PAGE_SIZE, galleryPageFile, type GalleryOptions, type GalleryResult, type GalleryRows } from './gallery.js';
+export { buildGallery, chooseAxes, GalleryScan, type GalleryData, type GalleryItem, type GalleryDimension, type GalleryPaging } from './model.js';
+export { renderGalleryHtml, escapeHtml, jsonForScript, type GalleryPageLink } from './html.js';
+export { makePosters, hasFfmpeg, POSTER_DIR, DEFAULT_POSTER_BUDGET_MS, type PosterOptions } from './posters.js';
 export { formatExport, toCsv, toJsonl, exportRecord, csvCell, neutraliseCell, EXPORT_FORMATS, type ExportFormat, type ExportRecord } from './export.js';

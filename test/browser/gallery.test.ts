@@ -129,3 +129,100 @@ describe('gallery in headless Chromium', { skip }, () => {
     assert.deepEqual(problems, []);
   });
 });
+
+describe('a paged gallery in headless Chromium', { skip }, () => {
+  let root: string;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'vidbatch-browser-'));
+    // style × subject × take 1–3, one prompt each (18, more than an axis takes), 5 cards a page:
+    // 1 noir fox 1–3, owl 1–2 | 2 noir owl 3, pastel fox 1–3, owl 1 | 3 pastel owl 2–3, neon fox 1–3 | 4 neon owl 1–3.
+    const tasks: FixtureTask[] = [];
+    for (const style of ['noir', 'pastel', 'neon']) {
+      for (const subject of ['fox', 'owl']) for (const take of [1, 2, 3]) tasks.push({ prompt: `a ${subject} in ${style} style, take ${take}`, labels: { style, subject }, take });
+    }
+    const f = buildRun(root, tasks);
+    const store = Store.open(f.db);
+    let g;
+    try {
+      g = await writeGallery(f.dir, f.run, () => store.iterateTasks(f.run), { pageSize: 5, posters: false });
+    } finally {
+      store.close();
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(pathToFileURL(g.file).href, { waitUntil: 'load' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (root && !process.env.VIDBATCH_KEEP_TMP) rmSync(root, { recursive: true, force: true });
+  });
+
+  const next = () => Promise.all([page.waitForEvent('load'), page.locator('nav.pager a[rel="next"]').click()]);
+
+  it('shows the first page and says where it is; its filters and axes apply to it', async () => {
+    await page.waitForSelector('td.cell');
+    assert.equal(await page.locator('#page').textContent(), 'page 1 of 4');
+    assert.equal(await page.locator('figure.item').count(), 5);
+    assert.equal(await page.locator('#shown').textContent(), 'showing 5 of 5 on this page');
+    assert.deepEqual(await page.locator('thead th.col').allTextContents(), ['noir']);
+    assert.equal(await page.locator('nav.pager a[rel="prev"]').count(), 0);
+    // A filter of a few values offers the run's values on every page.
+    assert.deepEqual(await page.locator('select[data-filter="take"] option').allTextContents(), ['all 3', '1', '2', '3']);
+    assert.deepEqual(problems, []);
+  });
+
+  it('carries the view to the next page: third takes there too, in the same column order', async () => {
+    await page.locator('select[data-filter="take"]').selectOption({ label: '3' });
+    assert.equal(await page.locator('figure.item').count(), 1);
+    assert.match((await page.locator('nav.pager a[rel="next"]').getAttribute('href'))!, /^index-2\.html#.*f\.take=3/);
+    await next();
+    await page.waitForSelector('figure.item');
+    assert.equal(await page.locator('#page').textContent(), 'page 2 of 4');
+    assert.equal(await page.locator('#shown').textContent(), 'showing 2 of 5 on this page');
+    assert.deepEqual(await page.locator('thead th.col').allTextContents(), ['noir', 'pastel']);
+    assert.deepEqual(problems, []);
+  });
+
+  it("keeps a filter on a value this page has none of (another page's prompt), and says so", async () => {
+    await page.locator('select[data-filter="take"]').selectOption({ index: 0 });
+    const prompt = page.locator('select[data-filter="prompt"]');
+    assert.equal(await prompt.locator('option').count(), 6, 'all, and the 5 prompts of this page');
+    await prompt.selectOption({ label: 'a fox in pastel style, take 1' });
+    assert.equal(await page.locator('figure.item').count(), 1);
+    await next();
+    await page.waitForSelector('#grid p.empty');
+    assert.equal(await page.locator('#page').textContent(), 'page 3 of 4');
+    assert.equal(await page.locator('#grid p.empty').textContent(), 'No task of this page matches these filters.');
+    const options = await page.locator('select[data-filter="prompt"] option').allTextContents();
+    assert.equal(options.length, 7);
+    assert.equal(options.at(-1), 'a fox in pastel style, take 1 (none on this page)');
+    await page.locator('select[data-filter="prompt"]').selectOption({ index: 0 });
+    assert.equal(await page.locator('figure.item').count(), 5);
+    assert.equal(await page.locator('select[data-filter="prompt"] option').count(), 6, 'the other page\'s prompt is gone once another is chosen');
+    assert.deepEqual(await page.locator('thead th.col').allTextContents(), ['pastel', 'neon']);
+    assert.deepEqual(problems, []);
+  });
+
+  it('goes back through the list of all pages; without an X axis the cards wrap across the page', async () => {
+    await page.locator('nav.pager summary').click();
+    await Promise.all([page.waitForEvent('load'), page.locator('nav.pager li a', { hasText: /^1–5$/ }).click()]);
+    await page.waitForSelector('figure.item');
+    assert.equal(await page.locator('#page').textContent(), 'page 1 of 4');
+    await page.locator('#axis-x').selectOption('');
+    await page.locator('#axis-y').selectOption('');
+    assert.equal(await page.locator('table.xy.flow td.cell').count(), 1);
+    const tops = await page.evaluate(() => [...document.querySelectorAll('figure.item')].map((e) => Math.round(e.getBoundingClientRect().top)));
+    assert.equal(tops.length, 5);
+    assert.ok(new Set(tops).size < tops.length, `cards side by side, not one column: tops ${tops.join(', ')}`);
+    assert.deepEqual(problems, []);
+  });
+});

@@ -92,3 +92,22 @@ test('buildGallery: failures carry their code and message, in_doubt and waiting 
   assert.deepEqual(i2v!.params.find(([k]) => k === 'image 1'), ['image 1', 'https://example.com/a.jpg']);
   assert.ok(i2v!.file?.endsWith('.mp4'));
 });
+
+test('buildGallery: a dimension with more than 12 values (a prompt per task) is no default axis; it stays a filter', (t) => {
+  const tasks: FixtureTask[] = Array.from({ length: 14 }, (_, i) => ({ prompt: `shot ${i}`, input: { duration: i % 2 ? 10 : 5 } }));
+  const { f, rows } = rowsOf(tempDir(t), tasks);
+  const g = buildGallery(f.run, rows, { dir: f.dir });
+  assert.deepEqual([g.x, g.y], ['duration', null]);
+  assert.equal(g.dimensions.find((d) => d.name === 'prompt')!.values.length, 14);
+  assert.deepEqual([buildGallery(f.run, rows, { dir: f.dir, x: 'prompt' }).x], ['prompt'], 'it can still be chosen');
+  const same = rowsOf(tempDir(t), tasks.map((x) => ({ ...x, input: {} })));
+  assert.deepEqual(Object.values(buildGallery(same.f.run, same.rows, { dir: same.f.dir })).slice(2, 4), [null, null]);
+});
+
+test('buildGallery: a label that only later tasks have is empty on the earlier ones, first in its values', (t) => {
+  const { f, rows } = rowsOf(tempDir(t), [{ take: 1 }, { labels: { style: 'noir' } }, { labels: { style: 'neon' } }]);
+  const g = buildGallery(f.run, rows, { dir: f.dir });
+  assert.deepEqual(g.dimensions.find((d) => d.name === 'style')!.values, ['', 'noir', 'neon']);
+  assert.deepEqual(g.items.map((i) => i.dims.style), ['', 'noir', 'neon']);
+  assert.equal(g.x, 'style');
+});
