@@ -90,12 +90,17 @@ async function throughput(): Promise<void> {
 async function downloads(): Promise<void> {
   const files = Number(args['download-files']);
   const passes = Number(args['download-passes']);
-  console.log(`\n## Downloads: ${files} result files (10 s videos) × ${passes} passes, ${args['download-concurrency']} at a time`);
+  console.log(`\n## Downloads: ${files} result files (10 s videos) × ${passes} passes per side, ${args['download-concurrency']} at a time; the sides' passes alternate in one process`);
   await withSim({ timeScale: 0.0001, concurrentTasks: 1e9, requestsPerMinute: 1e9, seed: 7 }, async (simUrl) => {
     const c = child<never>('downloadsChild.ts', [JSON.stringify({ simUrl, files, passes, concurrency: Number(args['download-concurrency']), dir: join(work, 'downloads') })]);
-    const d = (await c.done) as { raw: any; stage: any; ratio: number; peakRssMb: number };
-    for (const p of [d.raw, d.stage]) console.log(`  ${p.name.padEnd(30)} ${f(p.gb)} GB in ${f(p.seconds, 1)} s = ${f(p.mbPerS, 0)} MB/s, CPU ${f(p.cpuS, 1)} s, RSS ${p.rssMb}`);
-    console.log(`  ratio ${f(d.ratio, 3)} of the raw loopback rate; peak RSS of the process ${f(d.peakRssMb, 0)} MB`);
+    const d = (await c.done) as { raw: any; stage: any; archive: any; disk: any; ratio: number; archiveRatio: number; diskRatio: number; peakRssMb: number };
+    const widths = [34, 8, 8, 10, 7, 7, 13, 9];
+    console.log(row(['side', 'GB', 'seconds', 'MB/s', '× raw', 'CPU s', 'loop p99/max', 'RSS max'], widths));
+    for (const p of [d.raw, d.stage, d.archive, d.disk]) {
+      console.log(row([p.name, f(p.gb), f(p.seconds, 1), f(p.mbPerS, 0), f(p.mbPerS / d.raw.mbPerS, 3), f(p.cpuS, 1), `${f(p.lagP99Ms, 0)}/${f(p.lagMaxMs, 0)} ms`, `${f(p.maxRssMb, 0)} MB`], widths));
+    }
+    console.log(`  download ratio ${f(d.ratio, 3)} of the raw loopback rate (target >= 0.9); with the sidecar ${f(d.archiveRatio, 3)}; the disk path alone ${f(d.diskRatio, 3)}`);
+    console.log(`  RSS (MB) as the downloads' gigabytes pass: ${d.stage.rssMb}; peak RSS of the process ${f(d.peakRssMb, 0)} MB`);
   });
 }
 
