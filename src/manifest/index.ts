@@ -12,7 +12,6 @@
  * path) does so inside a transaction it rolls back on that error.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ManifestError } from '../core/errors.js';
 import type { ManifestIssue } from '../core/errors.js';
@@ -105,15 +104,7 @@ export function readManifestBytes(file: string): Buffer {
 
 /** Read and validate a manifest file. Throws ManifestError listing every problem. */
 export async function readManifest(file: string, options: ReadOptions = {}): Promise<Manifest> {
-  // Check the name first: no point reading a 2 GB .mp4 passed by mistake.
-  if (formatOf(file) === undefined) throw unsupported(file);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    throw new ManifestError([issueAt(file, FILE_POS, '', `cannot read the manifest: ${whyUnreadable(e)}`)]);
-  }
-  return parseManifest(file, bytes, options);
+  return parseManifest(file, readManifestBytes(file), options);
 }
 
 /** The whole manifest in memory: for manifests of a size a person writes (see max_tasks). */

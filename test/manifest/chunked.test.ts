@@ -20,19 +20,11 @@ import { diskFiles } from '../../src/manifest/includes.js';
 import type { OpenFile } from '../../src/manifest/includes.js';
 import { readSheet } from '../../src/manifest/sheets.js';
 import type { SheetOptions } from '../../src/manifest/sheets.js';
+import { mulberry32 } from '../../src/sim/prng.js';
 import { tempDir } from '../helpers/tmp.js';
 
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded: the same cases on every run. */
+const rng = mulberry32;
 
 /** Records with their positions read only once every record has been read (their chunks long gone). */
 function scanLate(bytes: Buffer, options: CsvOptions, chunkSize?: number) {
