@@ -63,8 +63,14 @@ const WAL_AUTOCHECKPOINT_PAGES = 1000;
 const BACKGROUND_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
-/** SQLite's page cache while planning (KiB): the key index's random inserts, then its sort. */
+/** SQLite's page cache while planning (KiB): for the key index's random inserts. */
 const PLAN_CACHE_KIB = 32 * 1024;
+/**
+ * …and once it is dropped, for the appends and the sort that builds it again: the sorter
+ * sizes its runs by the cache, and 2,000,000 keys sort in 1.1 s with 8 MiB against 1.7 s
+ * with 32 MiB (smaller runs stay in the CPU's caches; measured down to 1 MiB).
+ */
+const BULK_CACHE_KIB = 8 * 1024;
 
 /** A new run is bulk-loaded (see `planRun`) once it has brought this many tasks, and as many as the table held. */
 const BULK_LOAD_MIN_TASKS = 50_000;
@@ -304,8 +310,7 @@ export class Store {
           seq += insert.run(name, r[i], seq + 1, r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7], now).changes;
           if (!row && seen === bulkFrom) {
             db.exec('DROP INDEX tasks_by_key');
-            // Appends from here on: a small cache is enough until the sort at the end.
-            db.pragma(`cache_size = ${-8 * 1024}`);
+            db.pragma(`cache_size = ${-BULK_CACHE_KIB}`);
             bulk = db.prepare(
               `INSERT INTO tasks (run, key, seq, model, provider, input_json, take, source_file, source_line, labels_json, state, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?)`,
@@ -314,7 +319,6 @@ export class Store {
         }
       });
       if (bulk) {
-        db.pragma(`cache_size = ${-PLAN_CACHE_KIB}`);
         db.pragma('threads = 2'); // a helper thread sorts while this one reads
         db.exec(TASKS_BY_KEY);
         db.pragma('threads = 0');
