@@ -6,7 +6,9 @@
  * Eight fields a task, in this order: key, model, provider, input JSON, take, source
  * file, source line, labels JSON. A batch crosses threads as one string joined by NUL,
  * which none of the fields can contain (JSON escapes it, keys are hex; the free-text
- * ones are checked).
+ * ones are checked). Within a batch, a model, provider or source file equal to the
+ * task before's is sent empty (none can be empty): a sheet repeats them task after task,
+ * and they were a fifth of the bytes copied between threads.
  */
 import type { TaskSpec } from './types.js';
 
@@ -25,13 +27,20 @@ export class TaskRecordBatch {
     return this.#size;
   }
 
-  add(t: TaskSpec): void {
-    this.#check(t.model);
-    this.#check(t.provider);
-    this.#check(t.source.file);
+  /** `inputJson`, `labelsJson`: the input and labels already written as JSON by the manifest stage, if they were. */
+  add(t: TaskSpec, inputJson?: string, labelsJson?: string): void {
+    const first = this.#size === 0;
+    const { model, provider } = t;
+    const file = t.source.file;
+    const sameModel = !first && model === this.#model;
+    const sameProvider = !first && provider === this.#provider;
+    const sameFile = !first && file === this.#file;
+    if (!sameModel) this.#check((this.#model = model));
+    if (!sameProvider) this.#check((this.#provider = provider));
+    if (!sameFile) this.#check((this.#file = file));
     this.#text +=
-      (this.#size === 0 ? '' : SEP) + t.key + SEP + t.model + SEP + t.provider + SEP + JSON.stringify(t.input) + SEP +
-      t.take + SEP + t.source.file + SEP + t.source.line + SEP + JSON.stringify(t.labels);
+      (first ? '' : SEP) + t.key + SEP + (sameModel ? '' : model) + SEP + (sameProvider ? '' : provider) + SEP + (inputJson ?? JSON.stringify(t.input)) + SEP +
+      t.take + SEP + (sameFile ? '' : file) + SEP + t.source.line + SEP + (labelsJson ?? JSON.stringify(t.labels));
     this.#size++;
   }
 
@@ -43,15 +52,31 @@ export class TaskRecordBatch {
     return text;
   }
 
+  #model = '';
+  #provider = '';
+  #file = '';
+
   #check(field: string): void {
     if (this.#checked.has(field)) return;
+    if (field === '') throw new TypeError('a task has an empty model, provider or source file');
     if (field.includes(SEP)) throw new TypeError(`a task field contains a NUL character: ${JSON.stringify(field)}`);
     if (this.#checked.size > 64) this.#checked.clear();
     this.#checked.add(field);
   }
 }
 
-/** The flat fields of a batch's tasks, TASK_RECORD_FIELDS a task. */
+/** The flat fields of a batch's tasks, TASK_RECORD_FIELDS a task, every field filled in. */
 export function splitTaskRecords(joined: string): string[] {
-  return joined === '' ? [] : joined.split(SEP);
+  if (joined === '') return [];
+  const r = joined.split(SEP);
+  for (let i = TASK_RECORD_FIELDS; i + TASK_RECORD_FIELDS <= r.length; i += TASK_RECORD_FIELDS) {
+    if (r[i + MODEL] === '') r[i + MODEL] = r[i + MODEL - TASK_RECORD_FIELDS]!;
+    if (r[i + PROVIDER] === '') r[i + PROVIDER] = r[i + PROVIDER - TASK_RECORD_FIELDS]!;
+    if (r[i + SOURCE_FILE] === '') r[i + SOURCE_FILE] = r[i + SOURCE_FILE - TASK_RECORD_FIELDS]!;
+  }
+  return r;
 }
+
+const MODEL = 1;
+const PROVIDER = 2;
+const SOURCE_FILE = 5;

@@ -16,6 +16,7 @@
  */
 import type { Provider, TaskSpec, VideoInput } from '../core/types.js';
 import { knownTaskKey } from './key.js';
+import type { RawAxis, RawAxisValue } from './raw.js';
 import { DEFAULT_ASPECT_RATIO, DEFAULT_DURATION, inputShape } from './schema.js';
 import { countTemplate, renderTemplate } from './template.js';
 import { axisValue, labelsCopy, renderUnit, renderUrl, type Prepared } from './units.js';
@@ -25,7 +26,14 @@ import { validateVariation, type Chosen, type Problem } from './validate.js';
  * Variations `indices` of `p` (or all `count` of them, in order) → their takes, handed to
  * `emit`; problems reported as validateVariation(renderUnit(p, i)) reports them.
  */
-export function emitVariations(p: Prepared, count: number, indices: readonly number[] | undefined, manifestFile: string, problem: Problem, emit: (t: TaskSpec) => void): void {
+/**
+ * Where the manifest stage hands its tasks. `inputJson` and `labelsJson`, when given, are
+ * the task's input (fields sorted) and labels as JSON, already written on the way: the
+ * store keeps them as they are instead of writing them again.
+ */
+export type TaskSink = (t: TaskSpec, inputJson?: string, labelsJson?: string) => void;
+
+export function emitVariations(p: Prepared, count: number, indices: readonly number[] | undefined, manifestFile: string, problem: Problem, emit: TaskSink): void {
   const work = new Work(p);
   for (let j = 0; j < count; j++) {
     const index = indices ? indices[j]! : j;
@@ -53,20 +61,45 @@ class Work {
   /** …and its value (rendered, for templates and URLs). */
   readonly values: unknown[];
   readonly picked: number[];
+  /**
+   * The unit's labels as JSON without its closing brace, when a variation's labels are
+   * always the unit's followed by one per axis: no template that could add its own, no
+   * axis named as a unit label. Undefined otherwise (they are written whole).
+   */
+  readonly labelsHead: string | undefined;
+  /** Whether the unit has labels of its own, that the first axis's must follow with a comma. */
+  readonly labelsComma: boolean = false;
   constructor(p: Prepared) {
     const f = p.unit.fixed;
     this.fixed = [f.get('mode'), f.get('prompt'), f.get('duration'), f.get('aspect_ratio'), f.get('image_urls'), f.get('negative_prompt'), f.get('cfg_scale')];
     this.chosen = new Array<Chosen | undefined>(FIELDS);
     this.values = new Array<unknown>(FIELDS);
     this.picked = new Array<number>(p.axes.length);
+    const own = p.unit.labels;
+    if (p.axes.length > 0 && p.templates.every((t) => t.template.constant) && p.axes.every((a) => !Object.hasOwn(own, a.name))) {
+      const json = JSON.stringify(own);
+      this.labelsHead = json.slice(0, -1);
+      this.labelsComma = json.length > 2;
+    }
   }
+}
+
+/** `"axis":"label"` for an axis value, made once. */
+const labelPieces = new WeakMap<RawAxisValue, string>();
+function labelPiece(axis: RawAxis, value: RawAxisValue): string {
+  let piece = labelPieces.get(value);
+  if (piece === undefined) {
+    piece = JSON.stringify(axis.name) + ':' + JSON.stringify(value.label);
+    labelPieces.set(value, piece);
+  }
+  return piece;
 }
 
 /**
  * renderUnit and the success path of validateVariation, step for step; false (having
  * emitted nothing and reported nothing) when the variation is not valid.
  */
-function fastVariation(p: Prepared, work: Work, index: number, emit: (t: TaskSpec) => void): boolean {
+function fastVariation(p: Prepared, work: Work, index: number, emit: TaskSink): boolean {
   const { unit, scope } = p;
   const { chosen, values, picked } = work;
   for (let i = 0; i < FIELDS; i++) {
@@ -80,6 +113,8 @@ function fastVariation(p: Prepared, work: Work, index: number, emit: (t: TaskSpe
 
   // Axes: the first varies slowest.
   const axes = p.axes;
+  let labelsJson = work.labelsHead;
+  let comma = work.labelsComma;
   let rest = Math.floor(index / p.templateCount);
   let templateIndex = index % p.templateCount;
   for (let k = axes.length - 1; k >= 0; k--) {
@@ -93,6 +128,10 @@ function fastVariation(p: Prepared, work: Work, index: number, emit: (t: TaskSpe
     const made = axisValue(axis, value);
     scope.choice.set(axis.name, made.text);
     labels[axis.name] = value.label;
+    if (labelsJson !== undefined) {
+      labelsJson += (comma ? ',' : '') + labelPiece(axis, value);
+      comma = true;
+    }
     if (unit.fieldAxes.get(axis.name) !== axis) continue;
     if (axis.name === 'model') model = value.value as string;
     else if (axis.name === 'provider') provider = value.value as Provider;
@@ -133,7 +172,10 @@ function fastVariation(p: Prepared, work: Work, index: number, emit: (t: TaskSpe
   const mode = chosen[MODE] ? values[MODE] : chosen[IMAGES] ? 'image-to-video' : 'text-to-video';
   let aspect = chosen[ASPECT];
   if (mode === 'image-to-video' && aspect && (aspect.fromDefaults || aspect.axis !== undefined)) {
-    if (aspect.axis !== undefined) delete labels[aspect.axis];
+    if (aspect.axis !== undefined) {
+      delete labels[aspect.axis];
+      labelsJson = undefined;
+    }
     aspect = undefined;
   }
   const images = chosen[IMAGES];
@@ -160,6 +202,7 @@ function fastVariation(p: Prepared, work: Work, index: number, emit: (t: TaskSpe
   // any is handed over, as validateVariation does.
   const takes = unit.takes;
   let first: TaskSpec | undefined;
+  let firstJson: string | undefined;
   let more: TaskSpec[] | undefined;
   for (let take = 1; take <= takes; take++) {
     const input = { mode, prompt } as VideoInput;
@@ -168,14 +211,21 @@ function fastVariation(p: Prepared, work: Work, index: number, emit: (t: TaskSpe
     if (urls !== undefined) input.image_urls = [...urls];
     if (negative !== undefined) input.negative_prompt = negative as string;
     if (cfg !== undefined) input.cfg_scale = cfg as number;
-    const task: TaskSpec = { key: knownTaskKey(model, provider, input, take), model, provider, input, take, source: { ...unit.source }, labels: take === 1 ? labels : { ...labels } };
-    if (take === 1) first = task;
-    else (more ??= []).push(task);
+    const key = knownTaskKey(model, provider, input, take, take === 1 ? written : undefined);
+    const task: TaskSpec = { key, model, provider, input, take, source: { ...unit.source }, labels: take === 1 ? labels : { ...labels } };
+    if (take === 1) {
+      first = task;
+      firstJson = written.inputJson;
+    } else (more ??= []).push(task);
   }
-  if (first) emit(first);
-  if (more) for (const t of more) emit(t);
+  if (labelsJson !== undefined) labelsJson += '}';
+  // Every take has the same input and labels.
+  if (first) emit(first, firstJson, labelsJson);
+  if (more) for (const t of more) emit(t, firstJson, labelsJson);
   return true;
 }
+
+const written: { inputJson?: string } = {};
 
 function setText(t: Prepared['templates'][number], text: string, chosen: (Chosen | undefined)[], values: unknown[]): void {
   const slot = t.field === 'prompt' ? PROMPT : NEGATIVE;

@@ -7,7 +7,6 @@
  * Order: entries in file order; within an entry, its units (rows) in order; within a
  * unit, its axes vary slowest (first axis slowest), then its alternatives; takes last.
  */
-import type { TaskSpec } from '../core/types.js';
 import type { Includes } from './includes.js';
 import type { Pos, RawAxis, RawEntry, RawManifest, RawValue } from './raw.js';
 import { FILE_POS, asText } from './raw.js';
@@ -18,7 +17,7 @@ import { UnitScope, chooseFields, prepareUnit, renderUnit, type Prepared, type U
 import { firstPerPath, isInputField, resolveSettings, setting, validateVariation, type Problem, type Settings } from './validate.js';
 import { Wildcards } from './wildcards.js';
 import { documentSchema } from './document.js';
-import { emitVariations } from './emit.js';
+import { emitVariations, type TaskSink } from './emit.js';
 
 export interface Expansion {
   name: string | undefined;
@@ -32,7 +31,7 @@ export interface Expansion {
 const FIELD_AXES = new Set<string>([...(Object.keys(inputShape) as InputField[]), 'model', 'provider']);
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
-export function expandManifest(raw: RawManifest, includes: Includes, problem: Problem, emit: (t: TaskSpec) => void): Expansion {
+export function expandManifest(raw: RawManifest, includes: Includes, problem: Problem, emit: TaskSink): Expansion {
   const file = raw.file;
   const { settings, defaults } = resolveSettings(raw, problem);
   const wildcards = new Wildcards(settings.wildcards, includes, problem);

@@ -17,6 +17,7 @@ import { ManifestError } from '../core/errors.js';
 import type { ManifestIssue } from '../core/errors.js';
 import type { TaskSpec } from '../core/types.js';
 import { decodeManifest } from './decode.js';
+import type { TaskSink } from './emit.js';
 import { expandManifest } from './expand.js';
 import { Includes, diskFiles, whyUnreadable, type FileSource } from './includes.js';
 import { KeySet } from './keyset.js';
@@ -118,7 +119,7 @@ export function parseManifest(file: string, bytes: Buffer, options: ReadOptions 
  * Every unique task, handed to `onTask` as soon as it is made, in order; then throws a
  * ManifestError if anything anywhere was wrong. Memory stays flat whatever the size.
  */
-export function streamManifest(file: string, bytes: Buffer, onTask: (t: TaskSpec) => void, options: ReadOptions = {}): ManifestSummary {
+export function streamManifest(file: string, bytes: Buffer, onTask: TaskSink, options: ReadOptions = {}): ManifestSummary {
   const format = formatOf(file);
   if (format === undefined) throw unsupported(file);
   const issues = new IssueList(file, options.maxIssues ?? 1000);
@@ -140,10 +141,10 @@ export function streamManifest(file: string, bytes: Buffer, onTask: (t: TaskSpec
 
   const seen = new KeySet();
   let count = 0;
-  const expansion = expandManifest(raw, includes, (pos, field, message, f) => issues.add(f ?? file, pos, field, message), (task) => {
+  const expansion = expandManifest(raw, includes, (pos, field, message, f) => issues.add(f ?? file, pos, field, message), (task, inputJson, labelsJson) => {
     if (!seen.add(task.key)) return;
     count++;
-    if (issues.empty) onTask(task); // once something is wrong, the tasks are no use to anyone
+    if (issues.empty) onTask(task, inputJson, labelsJson); // once something is wrong, the tasks are no use to anyone
   });
   if (!issues.empty) throw new ManifestError(issues.sorted());
   return {

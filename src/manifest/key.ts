@@ -99,15 +99,20 @@ const durationPieces = new Map<number, string>();
  * From `"mode":` to `"take":`, for the last mode, negative prompt, prompt, model and
  * provider: the same for every variation of a row that only its axes tell apart.
  */
-const tail = { made: false, mode: '', negative: undefined as string | undefined, prompt: '', model: '', provider: '', text: '' };
+const tail = { made: false, mode: '', negative: undefined as string | undefined, prompt: '', model: '', provider: '', text: '', inputEnd: 0 };
 
 /**
  * taskKey for an input made by the manifest stage itself (emit.ts): own fields of their
  * schema's types only. Same bytes as taskJson: the fields sorted, a comma after each but
  * the last (`"mode"` and `"prompt"` are always there), built from pieces kept from the
  * task before when unchanged. Anything unexpected takes the general path.
+ *
+ * `written.inputJson` is set to the input's JSON (fields sorted), which the text hashed
+ * contains anyway, so that the store need not write it again; left undefined on the
+ * general path.
  */
-export function knownTaskKey(model: string, provider: Provider, input: VideoInput, take: number): string {
+export function knownTaskKey(model: string, provider: Provider, input: VideoInput, take: number, written?: { inputJson?: string }): string {
+  if (written) written.inputJson = undefined;
   const { aspect_ratio, cfg_scale, duration, image_urls, mode, negative_prompt, prompt } = input;
   if (
     typeof mode !== 'string' ||
@@ -136,17 +141,15 @@ export function knownTaskKey(model: string, provider: Provider, input: VideoInpu
   }
   if (image_urls !== undefined) text += '"image_urls":[' + image_urls.map((u) => JSON.stringify(u)).join(',') + '],';
   if (!tail.made || tail.mode !== mode || tail.negative !== negative_prompt || tail.prompt !== prompt || tail.model !== model || tail.provider !== provider) {
-    tail.text =
+    const inputRest =
       '"mode":' +
       json.mode.of(mode) +
       (negative_prompt === undefined ? '' : ',"negative_prompt":' + json.negative.of(negative_prompt)) +
       ',"prompt":' +
       json.prompt.of(prompt) +
-      '},"model":' +
-      json.model.of(model) +
-      ',"provider":' +
-      json.provider.of(provider) +
-      ',"take":';
+      '}';
+    tail.text = inputRest + ',"model":' + json.model.of(model) + ',"provider":' + json.provider.of(provider) + ',"take":';
+    tail.inputEnd = inputRest.length;
     tail.made = true;
     tail.mode = mode;
     tail.negative = negative_prompt;
@@ -154,8 +157,12 @@ export function knownTaskKey(model: string, provider: Provider, input: VideoInpu
     tail.model = model;
     tail.provider = provider;
   }
+  const inputEnd = text.length + tail.inputEnd;
   text += tail.text + (take === 1 ? '1}' : JSON.stringify(take) + '}');
-  return (oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text, 'utf8').digest('hex')).slice(0, 24);
+  const key = (oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text, 'utf8').digest('hex')).slice(0, 24);
+  // The input's own JSON is inside the text hashed, its fields sorted: `{"input":` + it + `,"model":…`.
+  if (written) written.inputJson = text.slice(9, inputEnd);
+  return key;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

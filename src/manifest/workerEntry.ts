@@ -31,8 +31,8 @@ try {
   const summary = streamManifest(
     data.file,
     bytes,
-    (t) => {
-      batch.add(t);
+    (t, inputJson, labelsJson) => {
+      batch.add(t, inputJson, labelsJson);
       if (batch.size >= BATCH_TASKS) flush();
     },
     { maxIssues: data.maxIssues, onName: (name) => post({ type: 'name', name }) },
