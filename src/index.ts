@@ -30,6 +30,7 @@ export {
   buildGallery,
   renderGalleryHtml,
   formatExport,
+  exportLines,
   toCsv,
   toJsonl,
   exportRecord,

@@ -60,8 +60,20 @@ export function exportRecord(r: TaskRow): ExportRecord {
   };
 }
 
-export function toJsonl(rows: readonly TaskRow[]): string {
-  return rows.map((r) => JSON.stringify(exportRecord(r)) + '\n').join('');
+/**
+ * The rows to export: held in memory, or read from the store on each call (a CSV reads
+ * them twice: its header names every label first), so a 100,000-task run is never held.
+ */
+export type ExportRows = readonly TaskRow[] | (() => Iterable<TaskRow>);
+
+const passes = (rows: ExportRows): (() => Iterable<TaskRow>) => (typeof rows === 'function' ? rows : () => rows);
+
+export function* jsonlLines(rows: ExportRows): Generator<string> {
+  for (const r of passes(rows)()) yield JSON.stringify(exportRecord(r)) + '\n';
+}
+
+export function toJsonl(rows: ExportRows): string {
+  return [...jsonlLines(rows)].join('');
 }
 
 /**
@@ -89,33 +101,43 @@ const FIXED = [
  * One header line, one line per task. Label columns come first, named after the label
  * (`label.<name>` when a label has the name of a fixed column); image URLs are joined by `|`.
  */
-export function toCsv(rows: readonly TaskRow[]): string {
-  const labelNames: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r.labels)) if (!labelNames.includes(k)) labelNames.push(k);
+export function* csvLines(rows: ExportRows): Generator<string> {
+  const pass = passes(rows);
+  const labelNames = new Set<string>();
+  for (const r of pass()) for (const k of Object.keys(r.labels)) labelNames.add(k);
   const fixed: readonly string[] = FIXED;
-  const header = [...labelNames.map((n) => (fixed.includes(n) ? `label.${n}` : n)), ...FIXED];
-  const lines = [header.map(csvCell).join(',')];
-  for (const r of rows) {
+  const header = [...[...labelNames].map((n) => (fixed.includes(n) ? `label.${n}` : n)), ...FIXED];
+  yield header.map(csvCell).join(',') + '\r\n';
+  for (const r of pass()) {
     const e = exportRecord(r);
-    const cells: (string | number | null)[] = labelNames.map((n) => e.labels[n] ?? null);
+    const cells: (string | number | null)[] = [];
+    for (const n of labelNames) cells.push(e.labels[n] ?? null);
     for (const f of FIXED) {
       const v = e[f];
       cells.push(Array.isArray(v) ? v.join('|') : v);
     }
-    lines.push(cells.map(csvCell).join(','));
+    yield cells.map(csvCell).join(',') + '\r\n';
   }
-  return lines.join('\r\n') + '\r\n';
 }
 
-export function formatExport(rows: readonly TaskRow[], format: ExportFormat): string {
+export function toCsv(rows: ExportRows): string {
+  return [...csvLines(rows)].join('');
+}
+
+/** The export a line at a time, each ending in its line break. */
+export function exportLines(rows: ExportRows, format: ExportFormat): Generator<string> {
   switch (format) {
     case 'csv':
-      return toCsv(rows);
+      return csvLines(rows);
     case 'jsonl':
-      return toJsonl(rows);
+      return jsonlLines(rows);
     default: {
       const never: never = format;
       throw new Error(`unknown export format ${String(never)}`);
     }
   }
+}
+
+export function formatExport(rows: ExportRows, format: ExportFormat): string {
+  return [...exportLines(rows, format)].join('');
 }

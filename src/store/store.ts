@@ -403,6 +403,11 @@ export class Store {
     return out;
   }
 
+  /** Epoch ms of the last change to any task of the run; null when it has none. */
+  lastActivity(run: string): number | null {
+    return (this.#db.prepare('SELECT MAX(updated_at) AS at FROM tasks WHERE run = ?').get(run) as { at: number | null }).at;
+  }
+
   /** Keys of the run not in `keys`: tasks the manifest no longer lists (left alone, reported). */
   countNotIn(run: string, keys: ReadonlySet<string>): number {
     let n = 0;

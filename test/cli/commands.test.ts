@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { simulator, TEST_KEY, writeManifest } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -71,6 +71,11 @@ test('APIXO_API_KEY from .env in the working directory; the key is in no output 
   const toFile = await cli(['export', '-o', 'tasks.jsonl'], { cwd: dir });
   assert.equal(toFile.code, 0);
   assert.equal(readFileSync(join(dir, 'tasks.jsonl'), 'utf8').trimEnd().split('\n').length, 4);
+  // A file gets exactly what stdout gets, written whole (no .part left beside it).
+  const csvFile = await cli(['export', '-o', 'tasks.csv'], { cwd: dir });
+  assert.equal(csvFile.code, 0, csvFile.stderr);
+  assert.equal(readFileSync(join(dir, 'tasks.csv'), 'utf8'), csv.stdout);
+  assert.ok(!existsSync(join(dir, 'tasks.csv.part')));
 });
 
 test('run --json streams NDJSON events then a result line; --quiet prints nothing on success', async (t) => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvCell, formatExport, neutraliseCell } from '../../src/report/export.js';
+import { csvCell, exportLines, formatExport, neutraliseCell } from '../../src/report/export.js';
 import { Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildRun } from './fixtures.js';
@@ -74,4 +74,29 @@ test('export jsonl: one JSON object per task, labels as an object, values unchan
   assert.equal(lines[0].state, 'archived');
   assert.equal(lines[1].state, 'planned');
   assert.equal(lines[1].task_id, null);
+});
+
+test('export read from the store a row at a time: the same text as from rows in memory; a label first seen on the last row still gets its column', (t) => {
+  const f = buildRun(tempDir(t), [
+    { prompt: 'one', labels: { style: 'noir' } },
+    { prompt: 'two', labels: { style: 'anime' }, end: 'failed' },
+    { prompt: 'three', labels: { style: 'clay', lens: '35mm' } },
+  ]);
+  const store = Store.open(f.db);
+  t.after(() => store.close());
+  const rows = store.listTasks(f.run);
+  let reads = 0;
+  const fromStore = () => {
+    reads++;
+    return store.iterateTasks(f.run);
+  };
+  for (const format of ['csv', 'jsonl'] as const) {
+    const lines = [...exportLines(fromStore, format)];
+    assert.equal(lines.join(''), formatExport(rows, format));
+    assert.equal(lines.length, format === 'csv' ? 4 : 3);
+  }
+  assert.equal(reads, 3, 'csv reads the rows twice (header, then lines), jsonl once');
+  const [header, , , last] = parseCsv(formatExport(fromStore, 'csv'));
+  assert.equal(header![1], 'lens');
+  assert.equal(last![1], '35mm');
 });

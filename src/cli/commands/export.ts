@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { open, rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { EXPORT_FORMATS, formatExport, type ExportFormat } from '../../report/export.js';
+import { EXPORT_FORMATS, exportLines, type ExportFormat } from '../../report/export.js';
 import { addRunSelection, openRun, type RunSelectionFlags } from './status.js';
 
 interface ExportFlags extends RunSelectionFlags {
@@ -28,13 +29,46 @@ Examples:
     .action(async (flags: ExportFlags) => {
       const fmt: ExportFormat = flags.format ?? (flags.output && extname(flags.output).toLowerCase() === '.jsonl' ? 'jsonl' : 'csv');
       const { store, info } = openRun(flags);
-      let text: string;
       try {
-        text = formatExport(store.listTasks(info.name), fmt);
+        // Read from the store a row at a time: a 100,000-task run is never held in memory.
+        const lines = exportLines(() => store.iterateTasks(info.name), fmt);
+        if (flags.output) await writeFileWhole(flags.output, lines);
+        else await writeOut(process.stdout, lines);
       } finally {
         store.close();
       }
-      if (flags.output) await writeFile(flags.output, text);
-      else process.stdout.write(text);
     });
+}
+
+/** Lines joined into writes of about 64 KiB. */
+function* chunks(lines: Iterable<string>): Generator<string> {
+  let buf = '';
+  for (const line of lines) {
+    buf += line;
+    if (buf.length >= 1 << 16) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf !== '') yield buf;
+}
+
+async function writeOut(out: NodeJS.WritableStream, lines: Iterable<string>): Promise<void> {
+  for (const chunk of chunks(lines)) if (!out.write(chunk)) await once(out, 'drain');
+}
+
+/** To `file.part`, synced, then renamed: `file` is the whole export or what it was before. */
+async function writeFileWhole(file: string, lines: Iterable<string>): Promise<void> {
+  const part = `${file}.part`;
+  const fh = await open(part, 'w');
+  try {
+    for (const chunk of chunks(lines)) await fh.write(chunk);
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(part, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await rename(part, file);
 }

@@ -111,8 +111,7 @@ export function statusReport(store: Store, runName: string | undefined, options:
     if (now - r.updatedAt > stuckAfter) stuck.push({ key: r.key, state: r.state, taskId: r.taskId, since: r.updatedAt, why: 'generated but not downloaded; the next run downloads it before its URL expires' });
   }
 
-  let lastActivity: number | null = null;
-  for (const r of store.listTasks(info.name)) lastActivity = Math.max(lastActivity ?? 0, r.updatedAt);
+  const lastActivity = store.lastActivity(info.name);
 
   const open = counts.planned + counts.submitting + counts.submitted + counts.succeeded;
   const sel = `--run ${info.name} --db ${store.file}`;
