@@ -19,7 +19,7 @@
  * would bill the stage for the file system's inode bookkeeping, which the product never
  * causes. Every file has its own name. argv[2]: JSON config.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pLimit from 'p-limit';
@@ -31,6 +31,8 @@ import { cpuSeconds, peakRssMb, tell } from './lib.js';
 
 interface Config {
   simUrl: string;
+  /** The simulator's process, whose CPU time each pass is read from /proc (Linux). */
+  simPid: number;
   files: number;
   passes: number;
   concurrency: number;
@@ -69,6 +71,8 @@ interface Side {
   bytes: number;
   seconds: number;
   cpuS: number;
+  /** CPU the simulator spent serving this side's passes. */
+  simCpuS: number;
   /** RSS samples (MB) taken during this side's passes. */
   rss: number[];
   /** [GB passed so far, RSS MB] at the end of each pass. */
@@ -78,8 +82,22 @@ interface Side {
 }
 
 function side(name: string, one: Side['one']): Side {
-  return { name, one, bytes: 0, seconds: 0, cpuS: 0, rss: [], marks: [], lag: [] };
+  return { name, one, bytes: 0, seconds: 0, cpuS: 0, simCpuS: 0, rss: [], marks: [], lag: [] };
 }
+
+/** User + system CPU seconds of the simulator's process so far (NaN where there is no /proc). */
+function simCpuSeconds(): number {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${c.simPid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** sysconf(_SC_CLK_TCK): 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
 
 async function pass(s: Side, list: readonly string[], base: number, timed: boolean): Promise<void> {
   const pool = pLimit(c.concurrency);
@@ -87,6 +105,7 @@ async function pass(s: Side, list: readonly string[], base: number, timed: boole
   const lag = monitorEventLoopDelay({ resolution: 5 });
   if (timed) lag.enable();
   const cpu0 = process.cpuUsage();
+  const sim0 = simCpuSeconds();
   const t0 = performance.now();
   let bytes = 0;
   await Promise.all(list.map((u, i) => pool(async () => {
@@ -95,6 +114,7 @@ async function pass(s: Side, list: readonly string[], base: number, timed: boole
   })));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(cpu0);
+  const simCpu = simCpuSeconds() - sim0;
   lag.disable();
   clearInterval(sampler);
   const rss = process.memoryUsage().rss / 2 ** 20;
@@ -102,6 +122,7 @@ async function pass(s: Side, list: readonly string[], base: number, timed: boole
   s.bytes += bytes;
   s.seconds += seconds;
   s.cpuS += cpu;
+  s.simCpuS += simCpu;
   s.marks.push([s.bytes / 1e9, rss]);
   s.lag.push([lag.percentile(99) / 1e6, lag.max / 1e6]);
 }
@@ -162,6 +183,7 @@ const report = (s: Side) => ({
   seconds: s.seconds,
   mbPerS: s.bytes / 1e6 / s.seconds,
   cpuS: s.cpuS,
+  simCpuS: s.simCpuS,
   maxRssMb: Math.max(...s.rss),
   rssMb: s.marks.map(([gb, mb]) => `${gb.toFixed(2)} GB: ${mb.toFixed(0)}`).join(', '),
   lagP99Ms: Math.max(...s.lag.map(([p99]) => p99)),

@@ -16,7 +16,7 @@
  * Not part of CI: it measures, it does not assert.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClientConfig } from './clientChild.js';
@@ -41,11 +41,11 @@ const CAP = Math.round(PROVIDER_CAP / K);
 const only = args.only;
 const work = mkdtempSync(join(tmpdir(), 'vidbatch-bench-'));
 
-async function withSim<T>(options: Record<string, unknown>, body: (url: string, stats: () => Promise<SimStats>) => Promise<T>): Promise<T> {
+async function withSim<T>(options: Record<string, unknown>, body: (url: string, stats: () => Promise<SimStats>, pid: number) => Promise<T>): Promise<T> {
   const sim = child<string>('simChild.ts', [JSON.stringify(options)]);
   const url = await sim.ready;
   try {
-    return await body(url, () => ask<SimStats>(sim.proc, 'stats'));
+    return await body(url, () => ask<SimStats>(sim.proc, 'stats'), sim.proc.pid!);
   } finally {
     sim.proc.send({ type: 'close' });
     await new Promise((r) => sim.proc.once('exit', r));
@@ -91,14 +91,16 @@ async function downloads(): Promise<void> {
   const files = Number(args['download-files']);
   const passes = Number(args['download-passes']);
   console.log(`\n## Downloads: ${files} result files (10 s videos) × ${passes} passes per side, ${args['download-concurrency']} at a time; the sides' passes alternate in one process`);
-  await withSim({ timeScale: 0.0001, concurrentTasks: 1e9, requestsPerMinute: 1e9, seed: 7 }, async (simUrl) => {
-    const c = child<never>('downloadsChild.ts', [JSON.stringify({ simUrl, files, passes, concurrency: Number(args['download-concurrency']), dir: join(work, 'downloads') })]);
+  await withSim({ timeScale: 0.0001, concurrentTasks: 1e9, requestsPerMinute: 1e9, seed: 7 }, async (simUrl, _stats, simPid) => {
+    const c = child<never>('downloadsChild.ts', [JSON.stringify({ simUrl, simPid, files, passes, concurrency: Number(args['download-concurrency']), dir: join(work, 'downloads') })]);
     const d = (await c.done) as { raw: any; stage: any; archive: any; disk: any; ratio: number; archiveRatio: number; diskRatio: number; peakRssMb: number };
-    const widths = [34, 8, 8, 10, 7, 7, 13, 9];
-    console.log(row(['side', 'GB', 'seconds', 'MB/s', '× raw', 'CPU s', 'loop p99/max', 'RSS max'], widths));
+    const widths = [34, 6, 8, 7, 7, 7, 7, 7, 13, 9];
+    console.log(row(['side', 'GB', 'seconds', 'MB/s', '× raw', 'CPU s', 'sim s', 'cores', 'loop p99/max', 'RSS max'], widths));
     for (const p of [d.raw, d.stage, d.archive, d.disk]) {
-      console.log(row([p.name, f(p.gb), f(p.seconds, 1), f(p.mbPerS, 0), f(p.mbPerS / d.raw.mbPerS, 3), f(p.cpuS, 1), `${f(p.lagP99Ms, 0)}/${f(p.lagMaxMs, 0)} ms`, `${f(p.maxRssMb, 0)} MB`], widths));
+      const cores = (p.cpuS + p.simCpuS) / p.seconds;
+      console.log(row([p.name, f(p.gb), f(p.seconds, 1), f(p.mbPerS, 0), f(p.mbPerS / d.raw.mbPerS, 3), f(p.cpuS, 1), f(p.simCpuS, 1), f(cores, 2), `${f(p.lagP99Ms, 0)}/${f(p.lagMaxMs, 0)} ms`, `${f(p.maxRssMb, 0)} MB`], widths));
     }
+    console.log(`  CPU s: this process (all its threads); sim s: the simulator's process, serving the files; cores: both over the wall time, of the machine's ${availableParallelism()}`);
     console.log(`  download ratio ${f(d.ratio, 3)} of the raw loopback rate (target >= 0.9); with the sidecar ${f(d.archiveRatio, 3)}; the disk path alone ${f(d.diskRatio, 3)}`);
     console.log(`  RSS (MB) as the downloads' gigabytes pass: ${d.stage.rssMb}; peak RSS of the process ${f(d.peakRssMb, 0)} MB`);
   });
