@@ -2,18 +2,21 @@
  * A set of task keys (24 hex digits = 96 bits) in typed arrays: open addressing, three
  * 32-bit words a key. A million keys take 24 MB here against ~100 MB in a Set of strings,
  * which is what keeps deduplicating a million-row sheet inside its memory budget.
+ *
+ * An empty slot is three zero words, so that a probe reads one place in memory (with a
+ * separate array of used flags, every probe of a table larger than the CPU's caches cost
+ * two misses); the one key that is all zeros is kept aside.
  */
 export class KeySet {
   #slots: Uint32Array;
-  #used: Uint8Array;
   #size = 0;
   #mask: number;
+  #hasZero = false;
 
   constructor(capacity = 1024) {
     let n = 1024;
     while (n < capacity * 2) n *= 2;
     this.#slots = new Uint32Array(n * 3);
-    this.#used = new Uint8Array(n);
     this.#mask = n - 1;
   }
 
@@ -32,39 +35,50 @@ export class KeySet {
       b = parseInt(key.slice(8, 16), 16) >>> 0;
       c = parseInt(key.slice(16, 24), 16) >>> 0;
     }
+    if ((a | b | c) === 0) {
+      if (this.#hasZero) return false;
+      this.#hasZero = true;
+      this.#size++;
+      return true;
+    }
     // The key is a hash already: its first word is a good enough slot hash.
+    const slots = this.#slots;
     let i = a & this.#mask;
-    while (this.#used[i]) {
+    for (;;) {
       const s = i * 3;
-      if (this.#slots[s] === a && this.#slots[s + 1] === b && this.#slots[s + 2] === c) return false;
+      const x = slots[s]!;
+      const y = slots[s + 1]!;
+      const z = slots[s + 2]!;
+      if ((x | y | z) === 0) break;
+      if (x === a && y === b && z === c) return false;
       i = (i + 1) & this.#mask;
     }
-    this.#used[i] = 1;
-    this.#slots[i * 3] = a;
-    this.#slots[i * 3 + 1] = b;
-    this.#slots[i * 3 + 2] = c;
+    slots[i * 3] = a;
+    slots[i * 3 + 1] = b;
+    slots[i * 3 + 2] = c;
     this.#size++;
     if (this.#size * 2 > this.#mask + 1) this.#grow();
     return true;
   }
 
   #grow(): void {
-    const oldSlots = this.#slots;
-    const oldUsed = this.#used;
+    const old = this.#slots;
     const n = (this.#mask + 1) * 2;
-    this.#slots = new Uint32Array(n * 3);
-    this.#used = new Uint8Array(n);
-    this.#mask = n - 1;
-    for (let j = 0; j < oldUsed.length; j++) {
-      if (!oldUsed[j]) continue;
-      const a = oldSlots[j * 3]!;
-      let i = a & this.#mask;
-      while (this.#used[i]) i = (i + 1) & this.#mask;
-      this.#used[i] = 1;
-      this.#slots[i * 3] = a;
-      this.#slots[i * 3 + 1] = oldSlots[j * 3 + 1]!;
-      this.#slots[i * 3 + 2] = oldSlots[j * 3 + 2]!;
+    const slots = new Uint32Array(n * 3);
+    const mask = n - 1;
+    for (let j = 0; j < old.length; j += 3) {
+      const a = old[j]!;
+      const b = old[j + 1]!;
+      const c = old[j + 2]!;
+      if ((a | b | c) === 0) continue;
+      let i = a & mask;
+      while ((slots[i * 3]! | slots[i * 3 + 1]! | slots[i * 3 + 2]!) !== 0) i = (i + 1) & mask;
+      slots[i * 3] = a;
+      slots[i * 3 + 1] = b;
+      slots[i * 3 + 2] = c;
     }
+    this.#slots = slots;
+    this.#mask = mask;
   }
 }
 
