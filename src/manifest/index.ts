@@ -68,6 +68,13 @@ export interface ReadOptions {
    * tasks as they come needs the run's name first.
    */
   onName?: (name: string | undefined) => void;
+  /**
+   * false: every task made is handed over, repeats included, for a caller that removes
+   * them itself (the first of each kept); the summary's `count` then counts them all and
+   * its `duplicates` is 0. The manifest worker does this to take the deduplication, a
+   * tenth of the stage's work, off its own thread (see worker.ts).
+   */
+  dedupe?: boolean;
 }
 
 const FORMATS = { '.yaml': 'yaml', '.yml': 'yaml', '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' } as const;
@@ -139,10 +146,10 @@ export function streamManifest(file: string, bytes: Buffer, onTask: TaskSink, op
   for (const i of raw.issues) issues.add(i.file, i, i.field, i.message);
   options.onName?.(typeof raw.name?.value === 'string' ? raw.name.value : undefined);
 
-  const seen = new KeySet();
+  const seen = options.dedupe === false ? undefined : new KeySet();
   let count = 0;
   const expansion = expandManifest(raw, includes, (pos, field, message, f) => issues.add(f ?? file, pos, field, message), (task, inputJson, labelsJson) => {
-    if (!seen.add(task.key)) return;
+    if (seen && !seen.add(task.key)) return;
     count++;
     if (issues.empty) onTask(task, inputJson, labelsJson); // once something is wrong, the tasks are no use to anyone
   });

@@ -35,7 +35,7 @@ try {
       batch.add(t, inputJson, labelsJson);
       if (batch.size >= BATCH_TASKS) flush();
     },
-    { maxIssues: data.maxIssues, onName: (name) => post({ type: 'name', name }) },
+    { maxIssues: data.maxIssues, onName: (name) => post({ type: 'name', name }), dedupe: false },
   );
   flush();
   post({ type: 'done', summary });

@@ -125,3 +125,25 @@ test('an error from the task callback is rethrown as it is, never taken for malf
     (e: unknown) => e === busy,
   );
 });
+
+test('repeated rows, across batches: the first of each is stored, in order, and counted as the manifest stage counts them', async (t) => {
+  const dir = tempDir(t);
+  // 3000 rows, then the first 2500 again, then rows 100..199 once more: repeats far apart
+  // (other batches) and close together, the same in either duration.
+  writeFileSync(path.join(dir, 's.csv'), sheet(3000) + sheet(2500).split('\n').slice(1).join('\n') + sheet(100, 100).split('\n').slice(1).join('\n'));
+  const file = path.join(dir, 'm.yaml');
+  const big = yaml.replace('name: bulk\n', 'name: bulk\nmax_tasks: 20000\n');
+  writeFileSync(file, big);
+  const inThread = parseManifest(file, Buffer.from(big));
+  assert.deepEqual([inThread.count, inThread.duplicates, inThread.expanded], [6000, 5200, 11200]);
+  for (const bulkLoadFrom of [undefined, 1]) {
+    const db = path.join(dir, `db-${bulkLoadFrom ?? 'default'}.sqlite`);
+    const p = await plan(file, db, bulkLoadFrom);
+    assert.deepEqual([p.added, p.manifest.count, p.manifest.duplicates, p.manifest.expanded], [6000, 6000, 5200, 11200]);
+    const store = Store.open(db);
+    t.after(() => store.close());
+    const rows = store.listTasks('bulk');
+    assert.deepEqual(rows.map((r) => r.key), inThread.tasks.map((x) => x.key));
+    assert.deepEqual(rows.slice(0, 2).map((r) => r.source.line), [2, 2], 'the first of each is kept, not a later repeat');
+  }
+});
