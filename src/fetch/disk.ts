@@ -73,6 +73,13 @@ function openCreating(path, flags) {
 const ALIGN = 4096;
 const STAGE_BYTES = 2 << 20;
 const O_DIRECT = process.env.VIDBATCH_DIRECT_IO === '0' ? undefined : fs.constants.O_DIRECT;
+// For tests: a file system that takes O_DIRECT at open but refuses the writes (EINVAL)
+// after this many of a file's direct writes, as some FUSE and network ones do.
+const DIRECT_WRITES_TAKEN = /^\d+$/.test(process.env.VIDBATCH_TEST_DIRECT_WRITES ?? '') ? Number(process.env.VIDBATCH_TEST_DIRECT_WRITES) : Infinity;
+function writeAligned(f, buf, length, position) {
+  if (f.directWrites++ >= DIRECT_WRITES_TAKEN) throw Object.assign(new Error('EINVAL: invalid argument, write (test)'), { code: 'EINVAL', syscall: 'write' });
+  writeAll(f.fd, buf, 0, length, position);
+}
 const WRITE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC;
 let stage;
 function stageBuffer() {
@@ -85,7 +92,7 @@ function fileOf(m) {
   let f = files.get(m.file);
   if (!f) {
     // pos: where the next aligned write goes; carry: the bytes after it, fewer than ALIGN, not yet written.
-    f = { fd: -1, part: m.part, direct: false, pos: 0, carry: Buffer.alloc(0), hash: createHash('sha256'), written: 0, error: undefined };
+    f = { fd: -1, part: m.part, direct: false, directWrites: 0, pos: 0, carry: Buffer.alloc(0), hash: createHash('sha256'), written: 0, error: undefined };
     files.set(m.file, f);
     try {
       if (O_DIRECT) {
@@ -127,7 +134,7 @@ function writeDirect(f, bytes) {
     const aligned = n - (n % ALIGN);
     if (aligned > 0) {
       try {
-        writeAll(f.fd, st, 0, aligned, f.pos);
+        writeAligned(f, st, aligned, f.pos);
       } catch (e) {
         if (e.code !== 'EINVAL') throw e;
         buffered(f);
@@ -153,12 +160,14 @@ function finishDirect(f) {
   st.set(f.carry, 0);
   st.fill(0, n, ALIGN);
   try {
-    writeAll(f.fd, st, 0, ALIGN, f.pos);
+    writeAligned(f, st, ALIGN, f.pos);
     fs.ftruncateSync(f.fd, f.pos + n);
   } catch (e) {
     if (e.code !== 'EINVAL') throw e;
     buffered(f);
     writeAll(f.fd, st, 0, n, f.pos);
+    // The padded block may have gone in before the refusal: the file ends at its last byte.
+    fs.ftruncateSync(f.fd, f.pos + n);
   }
   f.pos += n;
   f.carry = Buffer.alloc(0);
