@@ -23,16 +23,16 @@ import { axisValue, labelsCopy, renderUnit, renderUrl, type Prepared } from './u
 import { validateVariation, type Chosen, type Problem } from './validate.js';
 
 /**
- * Variations `indices` of `p` (or all `count` of them, in order) → their takes, handed to
- * `emit`; problems reported as validateVariation(renderUnit(p, i)) reports them.
- */
-/**
  * Where the manifest stage hands its tasks. `inputJson` and `labelsJson`, when given, are
  * the task's input (fields sorted) and labels as JSON, already written on the way: the
  * store keeps them as they are instead of writing them again.
  */
 export type TaskSink = (t: TaskSpec, inputJson?: string, labelsJson?: string) => void;
 
+/**
+ * Variations `indices` of `p` (or all `count` of them, in order) → their takes, handed to
+ * `emit`; problems reported as validateVariation(renderUnit(p, i)) reports them.
+ */
 export function emitVariations(p: Prepared, count: number, indices: readonly number[] | undefined, manifestFile: string, problem: Problem, emit: TaskSink): void {
   const work = new Work(p);
   for (let j = 0; j < count; j++) {
