@@ -412,6 +412,22 @@ export class Store {
     return out;
   }
 
+  /**
+   * Runs `read` in one read transaction: every query it makes sees the database as it was
+   * when it began, whatever other processes commit meanwhile (a CSV export reads a run
+   * twice, its header first). Only for reading; nothing else may use this store meanwhile.
+   */
+  async readSnapshot<T>(read: () => Promise<T>): Promise<T> {
+    this.#db.exec('BEGIN DEFERRED');
+    try {
+      // A deferred transaction takes its snapshot at its first read: take it now.
+      this.#db.prepare('SELECT 1 FROM runs LIMIT 1').get();
+      return await read();
+    } finally {
+      if (this.#db.inTransaction) this.#db.exec('COMMIT');
+    }
+  }
+
   /** Epoch ms of the last change to any task of the run; null when it has none. */
   lastActivity(run: string): number | null {
     return (this.#db.prepare('SELECT MAX(updated_at) AS at FROM tasks WHERE run = ?').get(run) as { at: number | null }).at;

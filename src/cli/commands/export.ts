@@ -30,10 +30,13 @@ Examples:
       const fmt: ExportFormat = flags.format ?? (flags.output && extname(flags.output).toLowerCase() === '.jsonl' ? 'jsonl' : 'csv');
       const { store, info } = openRun(flags);
       try {
-        // Read from the store a row at a time: a 100,000-task run is never held in memory.
-        const lines = exportLines(() => store.iterateTasks(info.name), fmt);
-        if (flags.output) await writeFileWhole(flags.output, lines);
-        else await writeOut(process.stdout, lines);
+        // Read from the store a row at a time (a 100,000-task run is never held in memory),
+        // both passes of a CSV from one snapshot, even while a run adds tasks.
+        await store.readSnapshot(async () => {
+          const lines = exportLines(() => store.iterateTasks(info.name), fmt);
+          if (flags.output) await writeFileWhole(flags.output, lines);
+          else await writeOut(process.stdout, lines);
+        });
       } finally {
         store.close();
       }
