@@ -22,6 +22,10 @@ export class TaskRecordBatch {
   #size = 0;
   // Model, provider and source file are the same for long runs of tasks: check each once.
   #checked = new Set<string>();
+  // The task before's, for sending them once a batch.
+  #model = '';
+  #provider = '';
+  #file = '';
 
   get size(): number {
     return this.#size;
@@ -51,10 +55,6 @@ export class TaskRecordBatch {
     this.#size = 0;
     return text;
   }
-
-  #model = '';
-  #provider = '';
-  #file = '';
 
   #check(field: string): void {
     if (this.#checked.has(field)) return;

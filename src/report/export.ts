@@ -73,7 +73,7 @@ export function* jsonlLines(rows: ExportRows): Generator<string> {
 }
 
 export function toJsonl(rows: ExportRows): string {
-  return [...jsonlLines(rows)].join('');
+  return formatExport(rows, 'jsonl');
 }
 
 /**
@@ -121,7 +121,7 @@ export function* csvLines(rows: ExportRows): Generator<string> {
 }
 
 export function toCsv(rows: ExportRows): string {
-  return [...csvLines(rows)].join('');
+  return formatExport(rows, 'csv');
 }
 
 /** The export a line at a time, each ending in its line break. */
